@@ -1,0 +1,29 @@
+# Each target bootstraps what it needs: a .venv with cimforge installed editable, and Icarus.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cimforge-installed
+JOBS   ?= 2
+
+.PHONY: demo test bench iverilog clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable .
+	touch $@
+
+iverilog:
+	@sh .ci/ensure-iverilog
+
+demo: $(STAMP) iverilog
+	$(BIN)/cimforge demo
+
+test: $(STAMP) iverilog
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+bench: $(STAMP) iverilog
+	$(BIN)/cimforge bench
+
+clean:
+	rm -rf sim_build build

