@@ -13,8 +13,9 @@ The contract, bit for bit:
   accepted word advances the lane by `width` steps (leap-forward), so consecutive words are
   consecutive, non-overlapping windows of the lane's own bit sequence.
 * **Seed.** A seed of L bits puts lane k into the state `seed ^ salt(k)`, or 1 if that is zero
-  (the all-zero state would lock up), with salt(k) the top L bits of k * 0x9E3779B97F4A7C15
-  mod 2^64 (salt(0) = 0). The first word after a seed load is the first word of that state.
+  (the all-zero state would lock up), with salt(k) the top L bits of (k + 1) * 0x9E3779B97F4A7C15
+  mod 2^64. So seed 0 (the default reset seed) already starts every lane in a different,
+  well-mixed state. The first word after a seed load is the first word of that state.
 """
 
 from functools import cache
@@ -29,7 +30,7 @@ GOLDEN_GAMMA = 0x9E3779B97F4A7C15
 
 
 def salt(lane: int, length: int) -> int:
-    return ((lane * GOLDEN_GAMMA) % (1 << 64)) >> (64 - length)
+    return (((lane + 1) * GOLDEN_GAMMA) % (1 << 64)) >> (64 - length)
 
 
 def lane_state(seed: int, lane: int, length: int) -> int:

@@ -125,12 +125,19 @@ def _simulator(sim: str, **kwargs):
 
     if sim == "icarus":
         return simulator.Icarus(**kwargs)
-    return Verilator(compile_args=["-Wno-fatal", "-O3"], make_args=["-j2"], **kwargs)
+    # Verilator writes VCD (dump.vcd): its FST writer needs liblz4 headers, not always present.
+    waves = kwargs.pop("waves")
+    return Verilator(compile_args=["-Wno-fatal", "-O3",
+                                   *(["--trace", "--trace-structs"] if waves else [])],
+                     plus_args=["--trace"] if waves else [], make_args=["-j2"],
+                     waves=False, **kwargs)
 
 
 def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=None,
-        args: dict | None = None, seed: int = 1) -> Path:
+        args: dict | None = None, seed: int = 1, quiet: bool = False) -> Path:
     """Run the cocotb test module `module` (dotted name) on `params`'s Verilog in `sim`.
+
+    With `quiet`, the simulator's output goes to `<run dir>/sim.log` instead of the log.
 
     Raises `SimulatorMissing` if the simulator is not installed, and fails (SystemExit from
     cocotb-test) if any cocotb test fails. Returns the run directory.
@@ -148,11 +155,30 @@ def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=No
                   sim_build=str(build_dir), work_dir=str(run_dir), timescale="1ns/1ps",
                   waves=waves, extra_env=env, testcase=testcase, seed=seed)
     # cocotb-test reads the results file name from its own process environment.
-    with _environment(COCOTB_RESULTS_FILE=str(results)):
+    with _environment(COCOTB_RESULTS_FILE=str(results)), _log_to(run_dir / "sim.log", quiet):
         with _locked(build_dir):
             _simulator(sim, compile_only=True, **common).run()
         _simulator(sim, **common).run()
     return run_dir
+
+
+@contextmanager
+def _log_to(path: Path, enabled: bool):
+    """Send cocotb-test's log (the simulator's output) to a file instead of the console."""
+    import logging
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("cocotb")
+    handler = logging.FileHandler(path, mode="w")
+    saved = logger.propagate, logger.handlers[:]
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate, logger.handlers[:] = saved
+        handler.close()
 
 
 @contextmanager

@@ -49,10 +49,10 @@ def test_vectorised_model_matches_bit_serial_reference(width, lanes, length):
 
 
 def test_seed_mapping():
-    assert salt(0, 32) == 0
-    assert lane_state(0, 0, 16) == 1                          # all-zero state remapped
-    assert lane_state(salt(3, 20), 3, 20) == 1
-    assert lane_state(0xFFFF_FFFF_FF, 0, 16) == 0xFFFF           # seed truncated to L bits
+    assert salt(0, 32) == 0x9E3779B9                          # top bits of the golden ratio
+    assert lane_state(0, 0, 32) == 0x9E3779B9
+    assert lane_state(salt(3, 20), 3, 20) == 1                # all-zero state remapped to 1
+    assert lane_state(0xFFFF_FFFF_FF, 0, 16) == 0xFFFF ^ 0x9E37   # seed truncated to L bits
     assert len({salt(k, 64) for k in range(64)}) == 64
 
 

@@ -14,7 +14,7 @@ class LfsrBankParams(Params):
     lanes: int = param(4, "number of independent lanes (words per cycle)", lo=1, hi=MAX_LANES)
     length: int = param(32, "LFSR register length L (period 2^L - 1 bits)",
                         lo=MIN_LENGTH, hi=MAX_LENGTH)
-    reset_seed: int = param(1, "seed loaded at reset (a run-time seed stream can replace it)",
+    reset_seed: int = param(0, "seed loaded at reset (a run-time seed stream can replace it)",
                             lo=0, hi=(1 << MAX_LENGTH) - 1)
 
     def check(self):

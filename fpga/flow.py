@@ -1,0 +1,90 @@
+"""The open FPGA flow (YoWASP yosys + nextpnr): synthesis, place and route, and a report.
+
+Targets: iCE40 UP5K (SG48) and ECP5 LFE5U-25F (CABGA381). The report holds cell counts by
+type from yosys (after synthesis), utilisation and post-route Fmax from nextpnr.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGETS = {
+    "ice40-up5k": dict(synth="synth_ice40", pnr="nextpnr-ice40",
+                       args=["--up5k", "--package", "sg48", "--pcf-allow-unconstrained"],
+                       freq_mhz=48, luts=("SB_LUT4",), ffs=("SB_DFF",), brams=("SB_RAM40_4K",)),
+    "ecp5-25f": dict(synth="synth_ecp5", pnr="nextpnr-ecp5",
+                     args=["--25k", "--package", "CABGA381"],
+                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",)),
+}
+
+
+class FlowError(RuntimeError):
+    pass
+
+
+def tool(name: str) -> str:
+    """The YoWASP tool `name` (yosys, nextpnr-ice40, ...), or the one named by its env var."""
+    env = {"yosys": "YOSYS", "nextpnr-ice40": "NEXTPNR_ICE40", "nextpnr-ecp5": "NEXTPNR_ECP5"}
+    if os.environ.get(env.get(name, "")):
+        return os.environ[env[name]]
+    for candidate in (Path(sys.executable).parent / f"yowasp-{name}", shutil.which(f"yowasp-{name}")):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise FlowError(f"yowasp-{name} is not installed (pip install yowasp-{name})")
+
+
+def _run(cmd: list[str], cwd: Path, log: str) -> None:
+    with open(cwd / log, "w") as out:
+        result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    if result.returncode:
+        tail = (cwd / log).read_text().splitlines()[-15:]
+        raise FlowError(f"{Path(cmd[0]).name} failed (see {cwd / log}):\n" + "\n".join(tail))
+
+
+@dataclass
+class Report:
+    target: str
+    top: str
+    cells: dict[str, int]
+    lut4: int
+    ff: int
+    bram: int
+    fmax_mhz: float
+    constraint_mhz: float
+    utilisation: dict[str, dict[str, int]]
+
+    def as_dict(self):
+        return dict(self.__dict__, met=self.fmax_mhz >= self.constraint_mhz)
+
+
+def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: float | None = None,
+          seed: int = 1) -> Report:
+    """Synthesise and place-and-route `verilog` (top module `top`) for `target`; the timing
+    constraint defaults to the target's (ECP5 100 MHz, the product target; iCE40 48 MHz)."""
+    if target not in TARGETS:
+        raise FlowError(f"unknown target '{target}'; targets are {', '.join(TARGETS)}")
+    spec = TARGETS[target]
+    freq_mhz = freq_mhz or spec["freq_mhz"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(verilog, out_dir / "design.v")
+    _run([tool("yosys"), "-q", "-p",
+          f"read_verilog design.v; {spec['synth']} -top {top} -json netlist.json; "
+          f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+    _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report", "pnr.json",
+          "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"], out_dir, "nextpnr.log")
+
+    cells = json.loads((out_dir / "stat.json").read_text())["design"]["num_cells_by_type"]
+    cells = {k: v for k, v in cells.items() if not k.startswith("$")}
+    count = lambda prefixes: sum(v for k, v in cells.items() if k.startswith(prefixes))
+    pnr = json.loads((out_dir / "pnr.json").read_text())
+    clocks = pnr.get("fmax", {})
+    if not clocks:
+        raise FlowError(f"nextpnr reported no clock for {top} (see {out_dir / 'nextpnr.log'})")
+    achieved = min(c["achieved"] for c in clocks.values())
+    return Report(target=target, top=top, cells=cells, lut4=count(spec["luts"]),
+                  ff=count(spec["ffs"]), bram=count(spec["brams"]), fmax_mhz=round(achieved, 1),
+                  constraint_mhz=freq_mhz, utilisation=pnr.get("utilization", {}))
