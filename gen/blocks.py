@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .params import ParamError, Params
+from .params.cim_macro import CimMacroParams
 from .params.lfsr_bank import LfsrBankParams
 
 
@@ -33,12 +34,31 @@ def _lfsr_bank(params):
     return AxisTop(LfsrBank(params))
 
 
+def _cim_macro(params):
+    from .hdl.axis_top import AxisTop
+    from .hdl.cim_macro import CimMacro
+    return AxisTop(CimMacro(params))
+
+
 BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("lfsr_bank", "LFSR noise bank: independent Galois LFSR lanes, one word per lane "
           "per cycle", LfsrBankParams, _lfsr_bank, presets={
               "default": LfsrBankParams(),
               "raca": LfsrBankParams(width=8, lanes=16, length=32),
               "tiny": LfsrBankParams(width=4, lanes=1, length=16),
+          }),
+    Block("cim_macro", "FlexSpIM-style digital CIM macro: bitwise-flexible lanes, weights and "
+          "membranes in one array, one row slice per clock", CimMacroParams, _cim_macro,
+          presets={
+              # The paper's macro: 512 rows x 256 columns (16 kB).
+              "flexspim": CimMacroParams(rows=512, cols=256),
+              # Small enough to fit an iCE40 UP5K beside the other blocks.
+              "ice40": CimMacroParams(rows=128, cols=32, max_slices=16, cmd_depth=4,
+                                      counter_width=24),
+              # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes):
+              # 64 lanes of 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3
+              # membrane rows + threshold rows.
+              "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4),
           }),
 ]}
 

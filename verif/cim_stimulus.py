@@ -1,0 +1,142 @@
+"""Random command programs for the CIM macro, shared by the Amaranth and cocotb testbenches.
+
+A program mixes layer configurations (random lane shapes, widths, overflow and reset modes),
+LOADs of packed operands and of raw random rows, back-to-back ACCs (often on the same membrane
+rows), FIREs right after ACCs, LOADs over rows in use, STOREs, counter reads and clears, and bad
+commands of every kind. It ends by reading back every row it touched and every deterministic
+counter, so comparing the read-data and spike streams with the model checks everything.
+"""
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimforge.golden.cim_macro import (DETERMINISTIC, CimMacroModel, Counter, LayerConfig, Op,
+                                       bits_to_int, encode, modes_for, plane_count)
+from cimforge.params.cim_macro import CimMacroParams
+
+
+@dataclass
+class Shape:
+    widths: list
+    gaps: list
+    b_w: int
+    b_v: int
+    saturate: bool
+    subtract: bool
+
+
+def random_shape(params: CimMacroParams, rng: random.Random, *, lane_widths=None,
+                 b_w=None, b_v=None, saturate=None, subtract=None) -> Shape:
+    cols = params.cols
+    widths, gaps, used = [], [], 0
+    uniform = rng.random() < 0.4
+    base = lane_widths or rng.randint(1, min(16, cols))
+    while True:
+        width = base if uniform or lane_widths else rng.randint(1, min(16, cols))
+        gap = rng.choice([0, 0, 0, 1, 2]) if not uniform else 0
+        if used + gap + width > cols:
+            break
+        widths.append(width)
+        gaps.append(gap)
+        used += gap + width
+    if not widths:
+        widths, gaps = [min(base, cols)], [0]
+    narrowest = min(widths)
+    most_bits = min(32, params.max_slices * narrowest)
+    b_v = b_v or rng.randint(1, most_bits)
+    b_w = b_w or rng.randint(1, min(16, b_v))
+    return Shape(widths, gaps, b_w, b_v,
+                 rng.random() < 0.5 if saturate is None else saturate,
+                 rng.random() < 0.5 if subtract is None else subtract)
+
+
+def config_of(shape: Shape, params: CimMacroParams) -> LayerConfig:
+    return LayerConfig(modes_for(shape.widths, params.cols, shape.gaps), shape.b_w, shape.b_v,
+                       shape.saturate, shape.subtract)
+
+
+def bad_commands(params: CimMacroParams, rng: random.Random, n_slices: int) -> list[int]:
+    rows, aw = params.rows, params.addr_width
+    top = (1 << aw) - 1
+    candidates = [
+        encode(params, rng.randint(9, 15), rng.randint(0, top), rng.randint(0, top)),
+        encode(params, Op.PLANE, min(top, plane_count(params) + rng.randint(0, 3))),
+        encode(params, Op.COUNTER, min(top, len(Counter) + rng.randint(0, 3))),
+        encode(params, Op.COMMIT, min(top, params.max_slices + rng.randint(0, 3))),
+        encode(params, Op.ACC, max(0, rows - n_slices + 1), 0),
+        encode(params, Op.FIRE, 0, max(0, rows - n_slices + 1)),
+    ]
+    if rows < (1 << aw):
+        candidates += [encode(params, Op.LOAD, rows, 0, 1), encode(params, Op.STORE, top)]
+    return [rng.choice(candidates)]
+
+
+def program(params: CimMacroParams, rng: random.Random, *, layers: int = 2,
+            events: int = 12, shape_kwargs=None) -> tuple[list[int], set]:
+    """(commands, rows touched) for a random program."""
+    cmds, touched = [], set()
+    rows = params.rows
+
+    def load(row, bits):
+        cmds.append(encode(params, Op.LOAD, row, 0, bits_to_int(bits)))
+        touched.add(row)
+
+    for _ in range(layers):
+        shape = random_shape(params, rng, **(shape_kwargs or {}))
+        config = config_of(shape, params)
+        n = config.n
+        if 3 * n + 2 > rows:
+            continue
+        cmds += [encode(params, *c) for c in config.commands(params)]
+        lanes = len(config.lanes)
+        lo_v, hi_v = -(1 << (shape.b_v - 1)), (1 << (shape.b_v - 1)) - 1
+        lo_w, hi_w = -(1 << (shape.b_w - 1)), (1 << (shape.b_w - 1)) - 1
+        # Membranes at v_row, thresholds at th_row, weights of several inputs above them.
+        v_row, th_row = rng.randrange(0, rows - n + 1), None
+        for k, bits in enumerate(config.pack([rng.randint(lo_v, hi_v) for _ in range(lanes)],
+                                             shape.b_v)):
+            load(v_row + k, bits)
+        th_row = rng.randrange(0, rows - n + 1)
+        small = max(lo_v, -(1 << min(shape.b_v - 1, 4)))
+        for k, bits in enumerate(config.pack([rng.randint(small, hi_v) for _ in range(lanes)],
+                                             shape.b_v)):
+            load(th_row + k, bits)
+        w_rows = []
+        for _ in range(rng.randint(1, 4)):
+            w_row = rng.randrange(0, rows - n + 1)
+            for k, bits in enumerate(config.pack([rng.randint(lo_w, hi_w)
+                                                  for _ in range(lanes)], shape.b_w)):
+                load(w_row + k, bits)
+            w_rows.append(w_row)
+        cmds += bad_commands(params, rng, n)
+        for _ in range(events):
+            r = rng.random()
+            if r < 0.55:
+                cmds.append(encode(params, Op.ACC, rng.choice(w_rows), v_row))
+            elif r < 0.7:
+                cmds.append(encode(params, Op.FIRE, v_row, th_row))
+            elif r < 0.77:
+                cmds.append(encode(params, Op.STORE, rng.randrange(rows)))
+            elif r < 0.82:     # raw random bits, over a row that may be in use
+                load(rng.randrange(rows), np.array([rng.getrandbits(1)
+                                                    for _ in range(params.cols)]))
+            elif r < 0.88:
+                cmds += bad_commands(params, rng, n)
+            elif r < 0.92:
+                cmds.append(encode(params, Op.COUNTER, rng.choice(DETERMINISTIC)))
+            elif r < 0.94:
+                cmds.append(encode(params, Op.CLEAR))
+            else:
+                cmds.append(encode(params, Op.NOP))
+    for row in sorted(touched):
+        cmds.append(encode(params, Op.STORE, row))
+    cmds += [encode(params, Op.COUNTER, c) for c in DETERMINISTIC]
+    return cmds, touched
+
+
+def expected(params: CimMacroParams, cmds: list[int]) -> CimMacroModel:
+    model = CimMacroModel(params)
+    model.run(cmds)
+    return model
