@@ -70,8 +70,8 @@ class Counter(IntEnum):
     STORES = 6
     SPIKES = 7        # spikes delivered on the spike stream
     DROPPED = 8       # bad commands dropped
-    BUBBLES = 9       # internal bubble cycles (one per saturate-mode ACC)
-    BUSY = 10         # cycles with a command in execution (environment dependent)
+    BUBBLES = 9       # internal bubble cycles (saturate-mode ACCs)
+    BUSY = 10         # cycles issuing, in bubbles or waiting; the model counts without waits
     WAITS = 11        # cycles a command waited for the output streams (environment dependent)
 
 
@@ -232,9 +232,11 @@ class CimMacroModel:
     """The macro, command by command: array, configuration, counters and outputs.
 
     `execute(word)` takes one encoded command. Outputs accumulate in `rdata` (STORE rows as
-    ints, COUNTER values) and `spikes` (MSB column indices). BUSY and WAITS depend on the
-    environment's timing and are not modelled; `issue_cycles` is what the macro spends
-    issuing (BUSY = issue_cycles + BUBBLES + WAITS).
+    ints, COUNTER values) and `spikes` (MSB column indices). WAITS depends on the
+    environment's timing (how fast the outputs are taken) and is not modelled: the model's
+    BUSY counts issue cycles and bubbles, the hardware's BUSY adds WAITS to that. Stage-A
+    counters (BUSY, WAITS, BUBBLES) land one cycle late in hardware, so a COUNTER read never
+    includes its own cycle and CLEAR starts them from the next command.
     """
 
     def __init__(self, params: CimMacroParams):
@@ -250,7 +252,6 @@ class CimMacroModel:
         self.saturate = self.subtract = False
         self.counters = np.zeros(len(Counter), dtype=object)
         self.counters[:] = 0
-        self.issue_cycles = 0
         self.rdata: list[int] = []
         self.spikes: list[int] = []
         self.executed: collections.Counter = collections.Counter()   # accepted commands by op
@@ -326,13 +327,15 @@ class CimMacroModel:
             self._count_row_op(s)
         self.counters[Counter.ACC_EVENTS] += 1
         self.counters[Counter.ACC_SLICES] += n
-        self.issue_cycles += n
+        self._busy(n)
         if not self.saturate:
             return
         self.counters[Counter.BUBBLES] += 1      # waiting for the overflow flags
+        self._busy(1)
         if not ovf[self.msbs].any():
             return
         self.counters[Counter.BUBBLES] += 1      # the cycle that decides to fix up
+        self._busy(1)
         lane_ovf = ovf[np.maximum(self.msb_of, 0)] & self.lane
         lane_sign = vsign[np.maximum(self.msb_of, 0)]
         for s in range(n):
@@ -344,7 +347,10 @@ class CimMacroModel:
             self.array[v_row + s] = np.where(write, clamp, v)
             self._count_row_op(s)
         self.counters[Counter.ACC_SLICES] += n
-        self.issue_cycles += n
+        self._busy(n)
+
+    def _busy(self, cycles: int):
+        self.counters[Counter.BUSY] += cycles
 
     def _fire(self, v_row: int, th_row: int):
         n = self.n
@@ -367,7 +373,7 @@ class CimMacroModel:
                 self.carry[m] = carry_out[m]
                 self._count_row_op(s)
         self.counters[Counter.FIRE_SLICES] += 2 * n
-        self.issue_cycles += 2 * n
+        self._busy(2 * n)
         spikes = [int(c) for c in self.msbs if fired[c]]
         self.spikes += spikes
         self.counters[Counter.SPIKES] += len(spikes)
@@ -416,12 +422,14 @@ class CimMacroModel:
             self.rdata.append(int(self.counters[a]) % (1 << self.p.counter_width))
         elif op == Op.CLEAR:
             self.counters[:] = 0
+            self.executed[Op.CLEAR] += 1
+            return                                # its own cycle is not counted
         else:
             ok = False
         if not ok:
             self.counters[Counter.DROPPED] += 1
         self.executed[Op(op) if ok else "dropped"] += 1
-        self.issue_cycles += 1
+        self._busy(1)
 
     def run(self, words) -> None:
         for word in words:

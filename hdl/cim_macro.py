@@ -326,6 +326,12 @@ class CimMacro(wiring.Component):
             Counter.BUSY: busy,
             Counter.WAITS: waiting,
         }
+        # Stage-A events land a cycle late, in step with stage B: a CLEAR (in stage B) then
+        # starts them from the command after it, and a COUNTER never counts its own cycle.
+        for counter in (Counter.BUBBLES, Counter.BUSY, Counter.WAITS):
+            late = Signal(name=f"late_{counter.name.lower()}")
+            m.d.sync += late.eq(increments[counter])
+            increments[counter] = late
         for counter, increment in increments.items():
             reg = counters[counter]
             m.d.sync += reg.eq(Mux(b_late == Late.CLEAR, 0, reg + increment))

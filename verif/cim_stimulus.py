@@ -73,8 +73,20 @@ def bad_commands(params: CimMacroParams, rng: random.Random, n_slices: int) -> l
     return [rng.choice(candidates)]
 
 
+def raw_planes(params: CimMacroParams, rng: random.Random, modes) -> tuple[list[int], int]:
+    """PLANE + COMMIT commands with valid modes but random pad/vlast/wlast planes and walk
+    length: configurations no `LayerConfig` makes, which the macro must still run exactly."""
+    sb, cols = params.slice_bits, params.cols
+    n = rng.randint(1, min(params.max_slices, max(1, (params.rows - 2) // 3)))
+    bits = [np.array(modes) & 1, np.array(modes) >> 1]
+    bits += [np.array([rng.getrandbits(1) for _ in range(cols)]) for _ in range(1 + 2 * sb)]
+    cmds = [encode(params, Op.PLANE, i, 0, bits_to_int(b)) for i, b in enumerate(bits)]
+    flags = rng.getrandbits(2)
+    return cmds + [encode(params, Op.COMMIT, n - 1, flags)], n
+
+
 def program(params: CimMacroParams, rng: random.Random, *, layers: int = 2,
-            events: int = 12, shape_kwargs=None) -> tuple[list[int], set]:
+            events: int = 12, shape_kwargs=None, raw: float = 0.25) -> tuple[list[int], set]:
     """(commands, rows touched) for a random program."""
     cmds, touched = [], set()
     rows = params.rows
@@ -88,6 +100,19 @@ def program(params: CimMacroParams, rng: random.Random, *, layers: int = 2,
         config = config_of(shape, params)
         n = config.n
         if 3 * n + 2 > rows:
+            continue
+        if rng.random() < raw:
+            planes, n = raw_planes(params, rng, config.modes)
+            cmds += planes
+            v_row, th_row = rng.randrange(0, rows - n + 1), rng.randrange(0, rows - n + 1)
+            w_row = rng.randrange(0, rows - n + 1)
+            for row in {v_row + k for k in range(n)} | {th_row + k for k in range(n)} | \
+                    {w_row + k for k in range(n)}:
+                load(row, np.array([rng.getrandbits(1) for _ in range(params.cols)]))
+            cmds += bad_commands(params, rng, n)
+            for _ in range(events):
+                cmds.append(encode(params, rng.choice([Op.ACC, Op.ACC, Op.FIRE]),
+                                   *rng.choice([(w_row, v_row), (v_row, th_row)])))
             continue
         cmds += [encode(params, *c) for c in config.commands(params)]
         lanes = len(config.lanes)

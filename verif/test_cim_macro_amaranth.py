@@ -5,7 +5,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from cimforge.golden.cim_macro import Op
+from cimforge.golden.cim_macro import Counter, Op, encode
 from cimforge.hdl.cim_macro import CimMacro
 from cimforge.params.cim_macro import CimMacroParams
 from cimforge.verif.cim_stimulus import expected, program
@@ -57,13 +57,23 @@ def simulate(params, cmds, rng, *, gap=0.3, stall=0.3, max_cycles=200_000):
 
 @pytest.mark.parametrize("index", range(12))
 def test_random_programs(index):
+    """Random programs with random command gaps and output backpressure (none for every third
+    program, which makes the busy-cycle count exact)."""
     params = CONFIGS[index % len(CONFIGS)]
     rng = random.Random(index)
     cmds, _ = program(params, rng, layers=2, events=14)
-    model, rdata, spikes = simulate(params, cmds, rng)
+    cmds += [encode(params, Op.COUNTER, Counter.WAITS), encode(params, Op.COUNTER, Counter.BUSY)]
+    stall = 0.0 if index % 3 == 0 else 0.3
+    model, rdata, spikes = simulate(params, cmds, rng, stall=stall)
     assert len(rdata) == len(model.rdata), "read-data count differs"
-    for i, (got, want) in enumerate(zip(rdata, model.rdata)):
+    for i, (got, want) in enumerate(zip(rdata[:-2], model.rdata[:-2])):
         assert got == want, f"read-data {i}: RTL {got:#x}, model {want:#x}"
     assert spikes == model.spikes
+    # BUSY = issue cycles + bubbles (the model's BUSY) + WAITS (timing of the environment).
+    waits, busy = rdata[-2:]
+    if stall == 0:
+        assert busy - waits == model.rdata[-1]
+    else:
+        assert busy - waits >= model.rdata[-1]
     assert model.executed[Op.ACC] > 0 and model.executed[Op.FIRE] > 0, "program too tame"
     assert model.executed["dropped"] > 0, "program has no bad command"
