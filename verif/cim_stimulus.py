@@ -29,13 +29,20 @@ class Shape:
 
 def random_shape(params: CimMacroParams, rng: random.Random, *, lane_widths=None,
                  b_w=None, b_v=None, saturate=None, subtract=None) -> Shape:
+    """Random lanes (one width, or an irregular mix with standby gaps) and operand widths;
+    any of them can be fixed. Slice counts stay within max_slices and the rows."""
     cols = params.cols
+    limit = max(1, min(params.max_slices, (params.rows - 2) // 3))     # slices per operand
+    narrowest = max(1, -(-b_v // limit)) if b_v else 1
+    widest = min(16, cols)
+    if lane_widths is None and narrowest > widest:
+        raise ValueError(f"B_V = {b_v} does not fit this macro")
     widths, gaps, used = [], [], 0
-    uniform = rng.random() < 0.4
-    base = lane_widths or rng.randint(1, min(16, cols))
+    uniform = lane_widths is not None or rng.random() < 0.4
+    base = lane_widths or rng.randint(narrowest, widest)
     while True:
-        width = base if uniform or lane_widths else rng.randint(1, min(16, cols))
-        gap = rng.choice([0, 0, 0, 1, 2]) if not uniform else 0
+        width = base if uniform else rng.randint(narrowest, widest)
+        gap = 0 if uniform else rng.choice([0, 0, 0, 1, 2])
         if used + gap + width > cols:
             break
         widths.append(width)
@@ -43,9 +50,7 @@ def random_shape(params: CimMacroParams, rng: random.Random, *, lane_widths=None
         used += gap + width
     if not widths:
         widths, gaps = [min(base, cols)], [0]
-    narrowest = min(widths)
-    most_bits = min(32, params.max_slices * narrowest)
-    b_v = b_v or rng.randint(1, most_bits)
+    b_v = b_v or rng.randint(1, min(32, limit * min(widths)))
     b_w = b_w or rng.randint(1, min(16, b_v))
     return Shape(widths, gaps, b_w, b_v,
                  rng.random() < 0.5 if saturate is None else saturate,

@@ -124,12 +124,18 @@ def _simulator(sim: str, **kwargs):
             return commands
 
     if sim == "icarus":
-        return simulator.Icarus(**kwargs)
+        # Verilog-2005 semantics: cocotb-test asks for -g2012, where Icarus sets declaration
+        # initialisers without an event, so Amaranth's `always @*` blocks whose inputs never
+        # change would keep X forever. The later -g2005 wins.
+        return simulator.Icarus(compile_args=["-g2005"], **kwargs)
     # Verilator writes VCD (dump.vcd): its FST writer needs liblz4 headers, not always present.
     waves = kwargs.pop("waves")
     return Verilator(compile_args=["-Wno-fatal", "-O3",
                                    *(["--trace", "--trace-structs"] if waves else [])],
-                     plus_args=["--trace"] if waves else [], make_args=["-j2"],
+                     plus_args=["--trace"] if waves else [],
+                     # The wheel's verilated.mk leaves the precompiled-header include flag empty,
+                     # which breaks designs big enough to be split into several files.
+                     make_args=["CFG_CXXFLAGS_PCH_I=-include"],
                      waves=False, **kwargs)
 
 

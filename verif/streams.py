@@ -77,6 +77,9 @@ class StreamSink:
             self.ready.value = int(self.rng.random() >= self.stall)
             await ReadOnly()
             if self.valid.value == 1 and self.ready.value == 1:
+                if not self.data.value.is_resolvable:
+                    raise AssertionError(f"{self.data._name} = {self.data.value} (X or Z) in a "
+                                         f"transfer at {get_sim_time('ns')} ns")
                 self.received.append((get_sim_time("ns"), int(self.data.value)))
 
     async def wait_for(self, count: int):
