@@ -130,12 +130,15 @@ def _simulator(sim: str, **kwargs):
         return simulator.Icarus(compile_args=["-g2005"], **kwargs)
     # Verilator writes VCD (dump.vcd): its FST writer needs liblz4 headers, not always present.
     waves = kwargs.pop("waves")
-    return Verilator(compile_args=["-Wno-fatal", "-O3",
+    return Verilator(compile_args=["-Wno-fatal",
                                    *(["--trace", "--trace-structs"] if waves else [])],
                      plus_args=["--trace"] if waves else [],
                      # The wheel's verilated.mk leaves the precompiled-header include flag empty,
                      # which breaks designs big enough to be split into several files.
-                     make_args=["CFG_CXXFLAGS_PCH_I=-include"],
+                     make_args=["CFG_CXXFLAGS_PCH_I=-include",
+                                # Test runs are short; C++ optimisation would cost more build
+                                # time than it saves in simulation.
+                                "OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0", "-j2"],
                      waves=False, **kwargs)
 
 

@@ -28,7 +28,12 @@ async def start(dut):
     dut.m_axis_spike_tready.value = 0
     await ClockCycles(dut.clk, 3)
     dut.rst.value = 0
-    return params, args, random.Random(cocotb.RANDOM_SEED)
+    rng = random.Random(cocotb.RANDOM_SEED)
+    # Reset does not clear the array (block RAM): zero it so each test starts from the model's
+    # state, and clear the counters the zeroing LOADs counted.
+    zero = [encode(params, Op.LOAD, row) for row in range(params.rows)]
+    await run_program(dut, params, zero + [encode(params, Op.CLEAR)], rng, gap=0, stall=0)
+    return params, args, rng
 
 
 async def run_program(dut, params, cmds, rng, *, gap, stall, model=None):
