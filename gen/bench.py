@@ -24,7 +24,8 @@ ANCHORS = [
 FPGA_TARGETS = ("ice40-up5k", "ecp5-25f")
 
 
-def fpga_rows(block: str, presets: list[str], work: Path) -> list[dict]:
+def fpga_rows(block: str, presets: list[str], work: Path,
+              targets: tuple[str, ...] = FPGA_TARGETS) -> list[dict]:
     """Resources and post-route Fmax of `block`'s presets inside the bench shell."""
     from amaranth.back import verilog
 
@@ -38,7 +39,7 @@ def fpga_rows(block: str, presets: list[str], work: Path) -> list[dict]:
         shell = out / "bench_top.v"
         shell.write_text(verilog.convert(BenchShell(get(block).build(params)),
                                          name="bench_top", emit_src=False))
-        for target in FPGA_TARGETS:
+        for target in targets:
             report = build(shell, "bench_top", target, out / target)
             rows.append({"block": block, "preset": preset, "params": params.as_dict(),
                          **{k: v for k, v in report.as_dict().items() if k != "utilisation"}})
@@ -72,9 +73,78 @@ def bench_lfsr_golden(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
+CIM_PRESETS = ["flexspim", "tinyodin", "ice40"]
+CIM_WIDTHS = [(b_w, b_v) for b_w in (1, 4, 8) for b_v in (8, 12, 16)]
+
+
+def measure_cim_cycles(params, widths, events: int) -> list[dict]:
+    """SOP/cycle and cycles/event of back-to-back ACC events, measured in Amaranth's simulator
+    from the macro's own BUSY counter (lane width = B_W, so a weight is one row)."""
+    from amaranth.sim import Simulator
+
+    from .golden.cim_macro import Counter, LayerConfig, Op, encode, modes_for
+    from .hdl.cim_macro import CimMacro
+    dut = CimMacro(params)
+    runs, results = [], []
+    for b_w, b_v, saturate in widths:
+        lanes = params.cols // b_w
+        config = LayerConfig(modes_for([b_w] * lanes, params.cols), b_w, b_v, saturate)
+        if config.n > params.max_slices or config.n + 1 > params.rows // 2:
+            continue
+        cmds = [encode(params, *c) for c in config.commands(params)] + [encode(params, Op.CLEAR)]
+        cmds += [encode(params, Op.ACC, params.rows // 2, 0)] * events
+        cmds += [encode(params, Op.COUNTER, Counter.BUSY)]
+        runs.append((b_w, b_v, saturate, lanes, config.n, cmds))
+
+    async def testbench(ctx):
+        ctx.set(dut.rdata.ready, 1)
+        ctx.set(dut.spike.ready, 1)
+        for b_w, b_v, saturate, lanes, n, cmds in runs:
+            for word in cmds:
+                ctx.set(dut.cmd.valid, 1)
+                ctx.set(dut.cmd.payload, word)
+                await ctx.tick().until(dut.cmd.ready)
+            ctx.set(dut.cmd.valid, 0)
+            while not ctx.get(dut.rdata.valid):
+                await ctx.tick()
+            busy = ctx.get(dut.rdata.payload)
+            await ctx.tick()
+            results.append({"b_w": b_w, "b_v": b_v, "saturate": saturate, "lanes": lanes,
+                            "slices": n, "events": events, "cycles": busy,
+                            "cycles_per_event": busy / events,
+                            "sop_per_cycle": round(lanes * events / busy, 3)})
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(testbench)
+    sim.run()
+    return results
+
+
+def bench_cim_cycles(work: Path, quick: bool) -> list[dict]:
+    rows = []
+    for preset in CIM_PRESETS:
+        params = get("cim_macro").configure(preset)
+        widths = [(b_w, b_v, False) for b_w, b_v in CIM_WIDTHS] + [(8, 16, True)]
+        for r in measure_cim_cycles(params, widths, 8 if quick else 32):
+            rows.append({"preset": preset, **r})
+            print(f"  cim {preset} B_W={r['b_w']} B_V={r['b_v']}"
+                  f"{' sat' if r['saturate'] else ''}: {r['sop_per_cycle']} SOP/cycle, "
+                  f"{r['cycles_per_event']} cycles/event")
+    return rows
+
+
+def bench_cim_fpga(work: Path, quick: bool) -> list[dict]:
+    rows = fpga_rows("cim_macro", ["ice40"], work)
+    rows += fpga_rows("cim_macro", ["tinyodin", "flexspim"], work, targets=("ecp5-25f",))
+    return rows
+
+
 BENCHMARKS = {
     "lfsr_bank_fpga": bench_lfsr_fpga,
     "lfsr_bank_golden": bench_lfsr_golden,
+    "cim_cycles": bench_cim_cycles,
+    "cim_fpga": bench_cim_fpga,
 }
 
 
@@ -103,6 +173,37 @@ def render_markdown(results: dict) -> str:
             p = r["params"]
             lines.append(f"| {p['width']} | {p['lanes']} | {p['length']} | "
                          f"{r['words_per_s'] / 1e6:.1f} |")
+        lines.append("")
+    if "cim_cycles" in entries:
+        lines += ["## CIM macro: throughput in simulation (back-to-back ACC events)", "",
+                  "Lane width = B_W (a weight is one row); one event = one ACC on every lane. "
+                  "SOP/cycle and cycles/event come from the macro's BUSY counter.", "",
+                  "| preset | B_W | B_V | overflow | lanes | slices | cycles/event | "
+                  "SOP/cycle |", "|---|---|---|---|---|---|---|---|"]
+        for r in entries["cim_cycles"]:
+            lines.append(f"| {r['preset']} | {r['b_w']} | {r['b_v']} | "
+                         f"{'saturate' if r['saturate'] else 'wrap'} | {r['lanes']} | "
+                         f"{r['slices']} | {r['cycles_per_event']:g} | {r['sop_per_cycle']:g} |")
+        lines.append("")
+    if "cim_fpga" in entries:
+        cycles = {(r["preset"], r["b_w"], r["b_v"]): r["sop_per_cycle"]
+                  for r in entries.get("cim_cycles", []) if not r["saturate"]}
+        lines += ["## CIM macro vs tinyODIN: resources, Fmax, throughput", "",
+                  "GSOP/s = SOP/cycle at 8-bit weights / 16-bit membranes (4/12 for the "
+                  "tinyodin preset) x post-route Fmax.", "",
+                  "| design | target | LUT4 | FF | BRAM | Fmax (MHz) | SOP/cycle | GSOP/s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in entries["cim_fpga"]:
+            key = (r["preset"], 4, 12) if r["preset"] == "tinyodin" else (r["preset"], 8, 16)
+            sop = cycles.get(key)
+            gsops = f"{sop * r['fmax_mhz'] / 1000:.2f}" if sop else "n/a"
+            lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
+                         f"{r['params']['cols']}) | {r['target']} | {r['lut4']} | {r['ff']} | "
+                         f"{r['bram']} | {r['fmax_mhz']} | {sop if sop else 'n/a'} | {gsops} |")
+        for a in ANCHORS:
+            lines.append(f"| {a['design']} (anchor) | ecp5-25f | {a['lut4']} | {a['ff']} | "
+                         f"{a['bram']} | {a['fmax_mhz']} | {a['sop_per_cycle']} | "
+                         f"{a['sop_per_cycle'] * a['fmax_mhz'] / 1000:.3f} |")
         lines.append("")
     lines += ["## Anchors (ARCHITECTURE.md; ECP5-25F, same open flow, post-route)", "",
               "| design | LUT4 | FF | DP16KD | Fmax (MHz) | SOP/cycle |",
