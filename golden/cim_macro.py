@@ -15,9 +15,11 @@ The contract (also in README, "CIM macro"):
   consecutive rows, slice 0 least significant; bits above B-1 in the top slice are copies of
   the sign (`pack`/`unpack`).
 * **Slice step** (one per clock, per lane): res = V_s + O_s + carry, the carry into slice 0 is
-  0 (ACC) or 1 (FIRE: O = ~TH), then carried in the lane's carry latch. In the lane's top
-  membrane slice, PAD columns (not the lane's LSB) take the result bit below them, which
-  re-extends the sign of bit B_V - 1: so the result is (V + W) mod 2^B_V whatever the shape.
+  0 (ACC) or 1 (FIRE: O = ~TH), then carried in the lane's carry latch (the carry out of the
+  lane's MSB column). In the lane's top membrane slice, the carry into a PAD column (never the
+  lane's LSB) is the carry into the column below it instead of that column's carry out, so the
+  pads repeat the sum of bit B_V - 1 (their operand bits are sign copies): the sign is
+  re-extended and the result is (V + W) mod 2^B_V whatever the shape.
   A column is active at slice s iff it is not STANDBY and s <= vlast; inactive columns keep
   their bits. The ACC operand bit is W[w_row + s] while s <= wlast, then the lane's weight sign
   (latched from the lane's MSB column at each s <= wlast).
@@ -279,26 +281,23 @@ class CimMacroModel:
         self.msbs = np.flatnonzero(lane & (np.arange(cols) == self.msb_of))
 
     def _add(self, v, o, cin_first: int, s: int):
-        """One slice step: (result bits, carry out of each lane at its MSB column)."""
+        """One slice step: (result bits, carry out of every column)."""
         cols = self.p.cols
-        carry_in = np.zeros(cols, dtype=np.uint8)
         carry_out = np.zeros(cols, dtype=np.uint8)
         total = np.zeros(cols, dtype=np.uint8)
+        carry_in = np.zeros(cols, dtype=np.uint8)
+        passthru = self.epad & (self.vlast == s)       # pads of the top slice
         for k, cs in enumerate(self.by_offset):
             if k == 0:
                 ci = np.full(len(cs), cin_first, dtype=np.uint8) if s == 0 \
                     else self.carry[self.msb_of[cs]]
             else:
-                ci = carry_out[cs - 1]
+                # A pad in the top slice takes the carry into the column below it.
+                ci = np.where(passthru[cs], carry_in[cs - 1], carry_out[cs - 1])
             carry_in[cs] = ci
             total[cs] = v[cs] ^ o[cs] ^ ci
             carry_out[cs] = (v[cs] & o[cs]) | (v[cs] & ci) | (o[cs] & ci)
-        top = self.vlast == s
-        result = total.copy()
-        for cs in self.by_offset[1:]:
-            take = self.epad[cs] & top[cs]
-            result[cs] = np.where(take, result[cs - 1], total[cs])
-        return result, carry_out
+        return total, carry_out
 
     def _count_row_op(self, s: int):
         active = int(np.count_nonzero(self.lane & (s <= self.vlast)))

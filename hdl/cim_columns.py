@@ -2,13 +2,12 @@
 
 Per column: a full adder whose carry comes from the column below (PROP/MSB columns) or from the
 lane's carry latch (LSB columns), the slice bookkeeping of its lane (active, top slice, weight
-sign extension, pad re-extension), and the latches of the lane's state. The contract is
-`cimforge.golden.cim_macro`; the comments below say how the hardware meets it.
+sign extension, sign re-extension into pad columns), and the latches of the lane's state. The
+contract is `cimforge.golden.cim_macro`; the comments below say how the hardware meets it.
 
-Timing: a lane's carry ripples through its columns. To keep the critical path one lane long,
-each lane adds with carry-in 0 and 1 at once (carry select) while the lane's carry latch, held
-at its MSB column, is broadcast down the lane in parallel; the broadcasts of the other
-per-lane latches run the same way, off the adder's path.
+Timing: lanes are set at run time and may span the whole row, so every carry and every
+per-lane broadcast is a log-depth segmented scan (`lane_scan`), never a ripple: the critical
+path is ceil(log2(cols)) levels whatever the lane shape.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -17,6 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..golden.cim_macro import LSB, MSB, PROP, STANDBY
 from ..params.cim_macro import CimMacroParams
+from .lane_scan import broadcast_down, carry_prefix, carry_suffix
 
 
 class Step(enum.Enum, shape=3):
@@ -89,17 +89,7 @@ class CimColumns(wiring.Component):
         signpos = [in_lane[c] & ~epad[c] & (is_msb[c] | (epad[c + 1] if c + 1 < cols else 0))
                    for c in range(cols)]
 
-        def broadcast(values, name):
-            """Each column gets the value at its lane's MSB column (ripple down the lane)."""
-            out = [None] * cols
-            for c in reversed(range(cols)):
-                below = out[c + 1] if c + 1 < cols else Const(0)
-                sig = Signal(name=f"{name}_{c}")
-                m.d.comb += sig.eq(Mux(opens[c], below, values[c]))
-                out[c] = sig
-            return out
-
-        # Per-lane latches, meaningful at MSB columns (wsign at every column).
+        # Per-lane latches: carry at LSB columns, the others at MSB columns, wsign everywhere.
         carry = Signal(cols)
         wsign = Signal(cols)
         overflow = Signal(cols)
@@ -114,36 +104,35 @@ class CimColumns(wiring.Component):
         o_in = [self.o_row[c] for c in range(cols)]
         operand = [Mux(is_fire, ~o_in[c], Mux(s <= cfg.wlast[c], o_in[c], wsign[c]))
                    for c in range(cols)]
+        gen = [v[c] & operand[c] for c in range(cols)]
+        prop = [v[c] ^ operand[c] for c in range(cols)]
+        # In the top slice a pad column takes the carry into the column below it, so pads
+        # repeat the sign bit's sum: the sign of bit B_V - 1 is re-extended (wrap-around).
+        passthru = [epad[c] & top[c] for c in range(cols)]
+        lane_cin = [Mux(first, is_fire, carry[c]) for c in range(cols)]      # used at LSBs
 
-        # Carry select: chains with lane carry-in 0 and 1.
-        results = []
-        carries = []
-        for cin in (0, 1):
-            carry_out, total = [], []
-            for c in range(cols):
-                ci = Mux(cont[c], carry_out[c - 1], cin) if c else Const(cin)
-                total.append(v[c] ^ operand[c] ^ ci)
-                co = Signal(name=f"c{cin}_{c}")
-                m.d.comb += co.eq((v[c] & operand[c]) | (v[c] & ci) | (operand[c] & ci))
-                carry_out.append(co)
-            # In the top slice, pad columns copy the bit below: re-extends bit B_V - 1.
-            ext = []
-            for c in range(cols):
-                bit = Signal(name=f"r{cin}_{c}")
-                m.d.comb += bit.eq(Mux(epad[c] & top[c], ext[c - 1], total[c]) if c else total[c])
-                ext.append(bit)
-            results.append(ext)
-            carries.append(carry_out)
+        # Carry into every column: a lane starts at its LSB with the lane's carry-in.
+        # Leaf c maps the carry into column c - 1 to the carry into column c.
+        leaves = [(lane_cin[0], Const(0))] + [
+            (Mux(cont[c], Mux(passthru[c], 0, gen[c - 1]), lane_cin[c]),
+             cont[c] & (passthru[c] | prop[c - 1]))
+            for c in range(1, cols)]
+        carry_in = carry_prefix(m, "carry", leaves)
+        result = [prop[c] ^ carry_in[c] for c in range(cols)]
 
-        lane_carry = broadcast([carry[c] for c in range(cols)], "lane_carry")
-        select = [Mux(first, is_fire, lane_carry[c]) for c in range(cols)]
-        result = [Mux(select[c], results[1][c], results[0][c]) for c in range(cols)]
-        carry_next = [Mux(select[c], carries[1][c], carries[0][c]) for c in range(cols)]
+        # The lane's carry out of its MSB, composed up from each column (log depth), is
+        # latched at the LSB for the next slice: no broadcast on the adder's path.
+        transfer = [(Mux(passthru[c + 1] & cont[c + 1], 0, gen[c]),
+                     Mux(passthru[c + 1] & cont[c + 1], 1, prop[c])) if c + 1 < cols
+                    else (gen[c], prop[c]) for c in range(cols)]
+        lane = carry_suffix(m, "lane", transfer, [~opens[c] for c in range(cols)])
+        lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
 
-        msb_operand = broadcast(o_in, "msb_weight")
-        lane_fired = broadcast([fired[c] for c in range(cols)], "lane_fired")
-        lane_overflow = broadcast([overflow[c] for c in range(cols)], "lane_overflow")
-        lane_vsign = broadcast([vsign[c] for c in range(cols)], "lane_vsign")
+        ends = [~opens[c] for c in range(cols)]
+        msb_operand = broadcast_down(m, "wsign", o_in, ends)
+        lane_fired = broadcast_down(m, "fired", [fired[c] for c in range(cols)], ends)
+        lane_overflow = broadcast_down(m, "ovf", [overflow[c] for c in range(cols)], ends)
+        lane_vsign = broadcast_down(m, "vsign", [vsign[c] for c in range(cols)], ends)
 
         wdata = []
         for c in range(cols):
@@ -158,7 +147,7 @@ class CimColumns(wiring.Component):
 
         for c in range(cols):
             with m.If(adding):
-                m.d.sync += carry[c].eq(carry_next[c])
+                m.d.sync += carry[c].eq(lane_cout[c])
             with m.If(is_acc & (s <= cfg.wlast[c])):
                 m.d.sync += wsign[c].eq(msb_operand[c])
             with m.If(is_acc & self.saturate):

@@ -1,0 +1,86 @@
+"""Log-depth scans across the columns of a row, segmented by run-time lanes.
+
+Lanes are set per column at run time, so a lane may span the whole row: a ripple through its
+columns would make the whole row the critical path. These Kogge-Stone scans take
+ceil(log2(columns)) levels whatever the lane shape.
+
+Carries are functions x -> G | (P & x) ("generate", "propagate"); composing two of them is again
+one: (G2, P2) after (G1, P1) = (G2 | P2 & G1, P2 & P1).
+
+Each level is registered in signals of its own (combinationally), which keeps the expressions
+shallow for the simulator and the netlist readable.
+"""
+
+from amaranth.hdl import Signal
+
+
+def _level(m, name: str, values: list) -> list:
+    out = []
+    for i, value in enumerate(values):
+        sig = Signal(name=f"{name}_{i}")
+        m.d.comb += sig.eq(value)
+        out.append(sig)
+    return out
+
+
+def carry_prefix(m, name: str, leaves: list[tuple]) -> list:
+    """G of the composition of leaves[0..i], for every i (leaves[i] is applied after
+    leaves[i-1]). Segments start where a leaf has P = 0: its G is the segment's start value."""
+    g = [leaf[0] for leaf in leaves]
+    p = [leaf[1] for leaf in leaves]
+    distance = 1
+    while distance < len(leaves):
+        g, p = (_level(m, f"{name}_g{distance}", [g[i] | (p[i] & g[i - distance])
+                                                  if i >= distance else g[i]
+                                                  for i in range(len(leaves))]),
+                _level(m, f"{name}_p{distance}", [p[i] & p[i - distance]
+                                                  if i >= distance else p[i]
+                                                  for i in range(len(leaves))]))
+        distance *= 2
+    return g
+
+
+def carry_suffix(m, name: str, leaves: list[tuple], ends: list) -> list[tuple]:
+    """For every i, (G, P) of leaves[i], leaves[i+1], ... up to and including the first j >= i
+    with ends[j] set, composed in that order (leaves[i] applied first)."""
+    n = len(leaves)
+    g = [leaf[0] for leaf in leaves]
+    p = [leaf[1] for leaf in leaves]
+    closed = list(ends)
+    distance = 1
+    while distance < n:
+        ng, np_, nc = [], [], []
+        for i in range(n):
+            if i + distance < n:
+                j = i + distance         # the range above, applied after ours unless we closed
+                ng.append(closed[i] & g[i] | ~closed[i] & (g[j] | (p[j] & g[i])))
+                np_.append(closed[i] & p[i] | ~closed[i] & p[j] & p[i])
+                nc.append(closed[i] | closed[j])
+            else:
+                ng.append(g[i])
+                np_.append(p[i])
+                nc.append(closed[i])
+        g = _level(m, f"{name}_g{distance}", ng)
+        p = _level(m, f"{name}_p{distance}", np_)
+        closed = _level(m, f"{name}_c{distance}", nc)
+        distance *= 2
+    return list(zip(g, p))
+
+
+def broadcast_down(m, name: str, values: list, ends: list) -> list:
+    """For every i, values[j] at the first j >= i with ends[j] set (a lane's MSB value, at every
+    column of the lane); 0 where there is none."""
+    n = len(values)
+    closed = list(ends)
+    value = [closed[i] & values[i] for i in range(n)]     # non-zero only where closed
+    distance = 1
+    while distance < n:
+        value, closed = (
+            _level(m, f"{name}_v{distance}", [value[i] | (~closed[i] & value[i + distance])
+                                              if i + distance < n else value[i]
+                                              for i in range(n)]),
+            _level(m, f"{name}_c{distance}", [closed[i] | closed[i + distance]
+                                              if i + distance < n else closed[i]
+                                              for i in range(n)]))
+        distance *= 2
+    return value
