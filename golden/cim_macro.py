@@ -25,9 +25,9 @@ The contract (also in README, "CIM macro"):
   (latched from the lane's MSB column at each s <= wlast).
 * **ACC(w_row, v_row)** walks s = 0..n-1. Wrap: done. Saturate: the lane's overflow (operand
   and old membrane signs equal, result sign different, at the lane's top slice) is latched;
-  after one bubble cycle, if any lane overflowed, a fix-up walk s = 0..n-1 writes the clamped
+  after two bubble cycles, if any lane overflowed, a fix-up walk s = 0..n-1 writes the clamped
   value (most positive or most negative B_V-bit value, by the old membrane sign) into every
-  active slice of the overflowed lanes. Saturation is exact; it costs one bubble cycle per
+  active slice of the overflowed lanes. Saturation is exact; it costs two bubble cycles per
   saturate-mode ACC, and n + 1 cycles more when a lane overflows.
 * **FIRE(v_row, th_row)** compares V against the threshold rows TH (per lane, so thresholds
   may differ per neuron): pass 1 walks V - TH without writing and latches, at the lane's top
@@ -329,8 +329,8 @@ class CimMacroModel:
         self._busy(n)
         if not self.saturate:
             return
-        self.counters[Counter.BUBBLES] += 1      # waiting for the overflow flags
-        self._busy(1)
+        self.counters[Counter.BUBBLES] += 2      # waiting for the overflow flags
+        self._busy(2)
         if not ovf[self.msbs].any():
             return
         self.counters[Counter.BUBBLES] += 1      # the cycle that decides to fix up

@@ -57,7 +57,7 @@ class CimColumns(wiring.Component):
         super().__init__({
             "config": In(column_config(params)),
             "step": In(Step),
-            "slice": In(sb),
+            "issue_slice": In(sb),      # the slice being issued now, computed on next cycle
             "saturate": In(1),
             "subtract": In(1),
             "v_row": In(cols),
@@ -73,8 +73,19 @@ class CimColumns(wiring.Component):
         p = self.params
         cols = p.cols
         cfg = self.config
-        s = self.slice
-        first = s == 0
+        # Per-column slice flags are computed from the slice being issued and registered, so
+        # the comparisons against vlast/wlast are off the adder's path.
+        s = self.issue_slice
+        first = Signal()
+        m.d.sync += first.eq(s == 0)
+
+        def flags(name, values):
+            out = []
+            for c, value in enumerate(values):
+                sig = Signal(name=f"{name}_{c}")
+                m.d.sync += sig.eq(value)
+                out.append(sig)
+            return out
 
         mode = [cfg.mode[c] for c in range(cols)]
         in_lane = [md != STANDBY for md in mode]
@@ -83,8 +94,9 @@ class CimColumns(wiring.Component):
         # Column c takes its carry from c - 1 (a valid mode vector makes c - 1 an LSB or PROP).
         cont = [Const(0)] + [(mode[c] == PROP) | ((mode[c] == MSB) & opens[c - 1])
                              for c in range(1, cols)]
-        top = [s == cfg.vlast[c] for c in range(cols)]
-        active = [in_lane[c] & (s <= cfg.vlast[c]) for c in range(cols)]
+        top = flags("top", [s == cfg.vlast[c] for c in range(cols)])
+        active = flags("active", [in_lane[c] & (s <= cfg.vlast[c]) for c in range(cols)])
+        use_weight = flags("use_w", [s <= cfg.wlast[c] for c in range(cols)])
         epad = [cfg.pad[c] & cont[c] for c in range(cols)]      # a lane's LSB is never a pad
         signpos = [in_lane[c] & ~epad[c] & (is_msb[c] | (epad[c + 1] if c + 1 < cols else 0))
                    for c in range(cols)]
@@ -102,7 +114,7 @@ class CimColumns(wiring.Component):
 
         v = [self.v_row[c] for c in range(cols)]
         o_in = [self.o_row[c] for c in range(cols)]
-        operand = [Mux(is_fire, ~o_in[c], Mux(s <= cfg.wlast[c], o_in[c], wsign[c]))
+        operand = [Mux(is_fire, ~o_in[c], Mux(use_weight[c], o_in[c], wsign[c]))
                    for c in range(cols)]
         gen = [v[c] & operand[c] for c in range(cols)]
         prop = [v[c] ^ operand[c] for c in range(cols)]
@@ -148,7 +160,7 @@ class CimColumns(wiring.Component):
         for c in range(cols):
             with m.If(adding):
                 m.d.sync += carry[c].eq(lane_cout[c])
-            with m.If(is_acc & (s <= cfg.wlast[c])):
+            with m.If(is_acc & use_weight[c]):
                 m.d.sync += wsign[c].eq(msb_operand[c])
             with m.If(is_acc & self.saturate):
                 ovf = (v[c] == operand[c]) & (result[c] != v[c])

@@ -1,19 +1,23 @@
 """FlexSpIM-style event-driven digital CIM macro (contract: `cimforge.golden.cim_macro`).
 
-Two-stage pipeline:
+Three-stage pipeline, one row slice per clock:
 
 * **Issue** (stage A) takes commands from the queue, checks them (bad ones are dropped and
   counted), and walks ACC/FIRE commands one row slice per clock, presenting the two rows to
   read (membrane row, and weight or threshold row).
-* **Execute** (stage B) gets those rows from the array one cycle later, runs the column
-  datapath (`CimColumns`) and writes the membrane slice back; it also does LOAD writes,
-  STORE/COUNTER read-outs and counter updates, so every command's effects land in order.
+* **Read** (stage R): the array returns the rows; they are registered, which keeps block RAM
+  clock-to-out off the adder's path.
+* **Execute** (stage B) runs the column datapath (`CimColumns`) and writes the membrane slice
+  back; it also does LOAD writes, STORE/COUNTER read-outs and counter updates, so every
+  command's effects land in order.
 
-The array is one `amaranth.lib.memory.Memory` with one write port and two read ports, both
-transparent to the write port: a slice read in the same cycle as a write to its row gets the
-new value, so back-to-back ACCs on the same membrane rows, FIRE right after ACC and LOAD over
+The array is one `amaranth.lib.memory.Memory` with one write port and two read ports. A row
+read one or two cycles before a write to it lands would be stale, so the read registers take
+the data of this cycle's write or of the previous cycle's write when the row matches
+(forwarding): back-to-back ACCs on the same membrane rows, FIRE right after ACC and LOAD over
 a row in use need no stall. On FPGAs the two read ports become two copies of the array in
-block RAM (yosys replicates a 2R1W memory); see README for the measured cost.
+block RAM (yosys replicates a 2R1W memory); see README for the measured cost. COMMIT waits
+until no slice is in flight, so a slice always runs under the configuration it was issued in.
 """
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal
@@ -28,14 +32,15 @@ from .cim_columns import CimColumns, Step, column_config
 from .spike_serializer import SpikeSerializer
 
 
-class Walk(enum.Enum, shape=3):
+class Walk(enum.Enum, shape=4):
     IDLE = 0
     ACC = 1
     FIXUP = 2
     COMPARE = 3
     RESET = 4
-    BUBBLE = 5     # saturate mode: wait for the last slice's overflow flags
-    CHECK = 6      # saturate mode: fix up if a lane overflowed, else behave as IDLE
+    BUBBLE = 5     # saturate mode: wait (two cycles) for the last slice's overflow flags
+    BUBBLE2 = 6
+    CHECK = 7      # saturate mode: fix up if a lane overflowed, else behave as IDLE
 
 
 class Late(enum.Enum, shape=3):
@@ -91,8 +96,8 @@ class CimMacro(wiring.Component):
         # -- array, column datapath, outputs ---------------------------------------------
         m.submodules.array = array = Memory(shape=cols, depth=p.rows, init=[])
         write = array.write_port()
-        read_v = array.read_port(transparent_for=(write,))
-        read_o = array.read_port(transparent_for=(write,))
+        read_v = array.read_port()
+        read_o = array.read_port()
         m.submodules.columns = columns = CimColumns(p)
         m.submodules.serializer = serializer = SpikeSerializer(cols)
         wiring.connect(m, serializer.spikes, flipped(self.spike))
@@ -119,14 +124,15 @@ class CimMacro(wiring.Component):
         o_base = Signal(aw)
         fire_pending = Signal()        # a FIRE whose spikes are not yet in the serializer
 
-        # Stage B's inputs, registered at the end of stage A.
-        b_step = Signal(Step)
-        b_slice = Signal(sb)
-        b_late = Signal(Late)
-        b_row = Signal(aw)
-        b_data = Signal(cols)
-        b_index = Signal(range(len(Counter)))
-        b_acc_event = Signal()
+        # What a command carries down the pipeline, registered once per stage (R, then B).
+        carried = data.StructLayout({
+            "step": Step, "slice": sb, "late": Late, "row": aw, "o_row": aw, "data": cols,
+            "index": range(len(Counter)), "acc_event": 1,
+        })
+        at_r = Signal(carried)
+        at_b = Signal(carried)
+        b_step, b_slice, b_late, b_row = at_b.step, at_b.slice, at_b.late, at_b.row
+        b_data, b_index, b_acc_event = at_b.data, at_b.index, at_b.acc_event
 
         issue_step = Signal(Step)
         issue_slice = Signal(sb)
@@ -141,8 +147,10 @@ class CimMacro(wiring.Component):
 
         last = s == walk_length - 1
         fits = lambda row: row + walk_length <= p.rows
-        inflight_reads = (b_late == Late.STORE) | (b_late == Late.COUNTER)
+        reads = lambda late: (late == Late.STORE) | (late == Late.COUNTER)
+        inflight_reads = reads(at_r.late) + reads(at_b.late)
         rdata_room = rqueue.level + inflight_reads < p.rdata_depth
+        drained = (at_r.step == Step.NONE) & (at_b.step == Step.NONE)
         spikes_idle = serializer.idle & ~fire_pending
 
         def after_walk(step):
@@ -218,8 +226,10 @@ class CimMacro(wiring.Component):
                         with m.Else():
                             m.d.comb += issue_late.eq(Late.DROP)
                     with m.Case(Op.COMMIT):
-                        m.d.comb += take.eq(1)
-                        with m.If((a < p.max_slices) & modes_valid(shadow_mode)):
+                        with m.If(~drained):
+                            m.d.comb += waiting.eq(1)
+                        with m.Elif((a < p.max_slices) & modes_valid(shadow_mode)):
+                            m.d.comb += take.eq(1)
                             m.d.sync += [
                                 walk_length.eq(a + 1),
                                 saturate.eq(b[0]),
@@ -234,7 +244,7 @@ class CimMacro(wiring.Component):
                                                            for i in range(sb))),
                                 ]
                         with m.Else():
-                            m.d.comb += issue_late.eq(Late.DROP)
+                            m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
                     with m.Case(Op.COUNTER):
                         with m.If(a >= len(Counter)):
                             m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
@@ -263,6 +273,9 @@ class CimMacro(wiring.Component):
                 walk_slice(Step.RESET)
             with m.Case(Walk.BUBBLE):
                 m.d.comb += [bubble.eq(1), busy.eq(1)]
+                m.d.sync += walk.eq(Walk.BUBBLE2)
+            with m.Case(Walk.BUBBLE2):
+                m.d.comb += [bubble.eq(1), busy.eq(1)]
                 m.d.sync += walk.eq(Walk.CHECK)
             with m.Case(Walk.CHECK):
                 with m.If(columns.any_overflow):
@@ -278,22 +291,39 @@ class CimMacro(wiring.Component):
             read_o.addr.eq(issue_o_row),
         ]
         m.d.sync += [
-            b_step.eq(issue_step),
-            b_slice.eq(issue_slice),
-            b_late.eq(issue_late),
-            b_row.eq(issue_row),
-            b_data.eq(row_data),
-            b_index.eq(a),
-            b_acc_event.eq(issue_event),
+            at_r.step.eq(issue_step),
+            at_r.slice.eq(issue_slice),
+            at_r.late.eq(issue_late),
+            at_r.row.eq(issue_row),
+            at_r.o_row.eq(issue_o_row),
+            at_r.data.eq(row_data),
+            at_r.index.eq(a),
+            at_r.acc_event.eq(issue_event),
+            at_b.eq(at_r),
         ]
+
+        # -- stage R: register the rows read, forwarding writes the array has not returned --
+        rd_v = Signal(cols)
+        rd_o = Signal(cols)
+        last_write = Signal(data.StructLayout({"en": 1, "addr": aw, "data": cols}))
+        m.d.sync += [last_write.en.eq(write.en), last_write.addr.eq(write.addr),
+                     last_write.data.eq(write.data)]
+
+        def forwarded(row, from_array):
+            return Mux(write.en & (write.addr == row), write.data,
+                       Mux(last_write.en & (last_write.addr == row), last_write.data,
+                           from_array))
+
+        m.d.sync += [rd_v.eq(forwarded(at_r.row, read_v.data)),
+                     rd_o.eq(forwarded(at_r.o_row, read_o.data))]
+        m.d.comb += columns.issue_slice.eq(at_r.slice)      # flags registered on the way to B
 
         # -- stage B: execute --------------------------------------------------------------
         slice_op = b_step != Step.NONE
         m.d.comb += [
             columns.step.eq(b_step),
-            columns.slice.eq(b_slice),
-            columns.v_row.eq(read_v.data),
-            columns.o_row.eq(read_o.data),
+            columns.v_row.eq(rd_v),
+            columns.o_row.eq(rd_o),
             write.addr.eq(b_row),
             write.data.eq(Mux(b_late == Late.LOAD, b_data, columns.wdata)),
             write.en.eq((b_late == Late.LOAD) | (b_step == Step.ACC) | (b_step == Step.FIXUP) |
@@ -303,8 +333,8 @@ class CimMacro(wiring.Component):
         counters = Array(Signal(p.counter_width, name=f"count_{c.name.lower()}")
                          for c in Counter)
         m.d.comb += [
-            rqueue.w_en.eq(inflight_reads),
-            rqueue.w_data.eq(Mux(b_late == Late.STORE, read_v.data, counters[b_index])),
+            rqueue.w_en.eq(reads(at_b.late)),
+            rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, counters[b_index])),
         ]
 
         load_spikes = (b_step == Step.RESET) & (b_slice == 0)
@@ -326,11 +356,14 @@ class CimMacro(wiring.Component):
             Counter.BUSY: busy,
             Counter.WAITS: waiting,
         }
-        # Stage-A events land a cycle late, in step with stage B: a CLEAR (in stage B) then
+        # Stage-A events land two cycles late, in step with stage B: a CLEAR (in stage B) then
         # starts them from the command after it, and a COUNTER never counts its own cycle.
         for counter in (Counter.BUBBLES, Counter.BUSY, Counter.WAITS):
-            late = Signal(name=f"late_{counter.name.lower()}")
-            m.d.sync += late.eq(increments[counter])
+            late = increments[counter]
+            for stage in ("r", "b"):
+                delayed = Signal(name=f"{stage}_{counter.name.lower()}")
+                m.d.sync += delayed.eq(late)
+                late = delayed
             increments[counter] = late
         for counter, increment in increments.items():
             reg = counters[counter]
