@@ -141,10 +141,8 @@ class CimColumns(wiring.Component):
         lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
 
         ends = [~opens[c] for c in range(cols)]
-        msb_operand = broadcast_down(m, "wsign", o_in, ends)
-        lane_fired = broadcast_down(m, "fired", [fired[c] for c in range(cols)], ends)
-        lane_overflow = broadcast_down(m, "ovf", [overflow[c] for c in range(cols)], ends)
-        lane_vsign = broadcast_down(m, "vsign", [vsign[c] for c in range(cols)], ends)
+        msb_operand, lane_fired, lane_overflow, lane_vsign = zip(*broadcast_down(
+            m, "msb", [(o_in[c], fired[c], overflow[c], vsign[c]) for c in range(cols)], ends))
 
         wdata = []
         for c in range(cols):

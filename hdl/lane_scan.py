@@ -67,20 +67,23 @@ def carry_suffix(m, name: str, leaves: list[tuple], ends: list) -> list[tuple]:
     return list(zip(g, p))
 
 
-def broadcast_down(m, name: str, values: list, ends: list) -> list:
-    """For every i, values[j] at the first j >= i with ends[j] set (a lane's MSB value, at every
-    column of the lane); 0 where there is none."""
+def broadcast_down(m, name: str, values: list[tuple], ends: list) -> list[tuple]:
+    """For every i, the tuple values[j] at the first j >= i with ends[j] set (a lane's MSB
+    values, at every column of the lane); zeros where there is none. The tuple members share
+    one scan of `ends`."""
     n = len(values)
+    width = len(values[0])
     closed = list(ends)
-    value = [closed[i] & values[i] for i in range(n)]     # non-zero only where closed
+    value = [tuple(closed[i] & v for v in values[i]) for i in range(n)]   # 0 unless closed
     distance = 1
     while distance < n:
-        value, closed = (
-            _level(m, f"{name}_v{distance}", [value[i] | (~closed[i] & value[i + distance])
-                                              if i + distance < n else value[i]
-                                              for i in range(n)]),
-            _level(m, f"{name}_c{distance}", [closed[i] | closed[i + distance]
-                                              if i + distance < n else closed[i]
-                                              for i in range(n)]))
+        value = list(zip(*(
+            _level(m, f"{name}{k}_v{distance}",
+                   [value[i][k] | (~closed[i] & value[i + distance][k])
+                    if i + distance < n else value[i][k] for i in range(n)])
+            for k in range(width))))
+        closed = _level(m, f"{name}_c{distance}", [closed[i] | closed[i + distance]
+                                                   if i + distance < n else closed[i]
+                                                   for i in range(n)])
         distance *= 2
     return value
