@@ -6,6 +6,7 @@ type from yosys (after synthesis), utilisation and post-route Fmax from nextpnr.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,14 @@ class FlowError(RuntimeError):
     pass
 
 
+class DoesNotFit(FlowError):
+    """Placement ran out of cells of some type; `usage` maps cell type to (used, available)."""
+
+    def __init__(self, message, usage):
+        super().__init__(message)
+        self.usage = usage
+
+
 def tool(name: str) -> str:
     """The YoWASP tool `name` (yosys, nextpnr-ice40, ...), or the one named by its env var."""
     env = {"yosys": "YOSYS", "nextpnr-ice40": "NEXTPNR_ICE40", "nextpnr-ecp5": "NEXTPNR_ECP5"}
@@ -41,7 +50,13 @@ def _run(cmd: list[str], cwd: Path, log: str) -> None:
     with open(cwd / log, "w") as out:
         result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     if result.returncode:
-        tail = (cwd / log).read_text().splitlines()[-15:]
+        text = (cwd / log).read_text()
+        if "no BELs remaining" in text:
+            usage = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
+                r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", text)}
+            over = {k: v for k, v in usage.items() if v[0] > v[1]}
+            raise DoesNotFit(f"does not fit: {over}", usage)
+        tail = text.splitlines()[-15:]
         raise FlowError(f"{Path(cmd[0]).name} failed (see {cwd / log}):\n" + "\n".join(tail))
 
 
