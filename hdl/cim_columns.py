@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..golden.cim_macro import LSB, MSB, PROP, STANDBY
 from ..params.cim_macro import CimMacroParams
-from .lane_scan import broadcast_down, carry_prefix, carry_suffix
+from .lane_scan import broadcast_down, carry_prefix, carry_suffix, named_signals
 
 
 class Step(enum.Enum, shape=3):
@@ -78,14 +78,7 @@ class CimColumns(wiring.Component):
         s = self.issue_slice
         first = Signal()
         m.d.sync += first.eq(s == 0)
-
-        def flags(name, values):
-            out = []
-            for c, value in enumerate(values):
-                sig = Signal(name=f"{name}_{c}")
-                m.d.sync += sig.eq(value)
-                out.append(sig)
-            return out
+        flags = lambda name, values: named_signals(m, name, values, "sync")
 
         mode = [cfg.mode[c] for c in range(cols)]
         in_lane = [md != STANDBY for md in mode]

@@ -14,11 +14,12 @@ shallow for the simulator and the netlist readable.
 from amaranth.hdl import Signal
 
 
-def _level(m, name: str, values: list) -> list:
+def named_signals(m, name: str, values: list, domain: str = "comb") -> list:
+    """One 1-bit signal `<name>_<i>` per value, driven in `domain`."""
     out = []
     for i, value in enumerate(values):
         sig = Signal(name=f"{name}_{i}")
-        m.d.comb += sig.eq(value)
+        m.d[domain] += sig.eq(value)
         out.append(sig)
     return out
 
@@ -30,10 +31,10 @@ def carry_prefix(m, name: str, leaves: list[tuple]) -> list:
     p = [leaf[1] for leaf in leaves]
     distance = 1
     while distance < len(leaves):
-        g, p = (_level(m, f"{name}_g{distance}", [g[i] | (p[i] & g[i - distance])
+        g, p = (named_signals(m, f"{name}_g{distance}", [g[i] | (p[i] & g[i - distance])
                                                   if i >= distance else g[i]
                                                   for i in range(len(leaves))]),
-                _level(m, f"{name}_p{distance}", [p[i] & p[i - distance]
+                named_signals(m, f"{name}_p{distance}", [p[i] & p[i - distance]
                                                   if i >= distance else p[i]
                                                   for i in range(len(leaves))]))
         distance *= 2
@@ -60,9 +61,9 @@ def carry_suffix(m, name: str, leaves: list[tuple], ends: list) -> list[tuple]:
                 ng.append(g[i])
                 np_.append(p[i])
                 nc.append(closed[i])
-        g = _level(m, f"{name}_g{distance}", ng)
-        p = _level(m, f"{name}_p{distance}", np_)
-        closed = _level(m, f"{name}_c{distance}", nc)
+        g = named_signals(m, f"{name}_g{distance}", ng)
+        p = named_signals(m, f"{name}_p{distance}", np_)
+        closed = named_signals(m, f"{name}_c{distance}", nc)
         distance *= 2
     return list(zip(g, p))
 
@@ -78,11 +79,11 @@ def broadcast_down(m, name: str, values: list[tuple], ends: list) -> list[tuple]
     distance = 1
     while distance < n:
         value = list(zip(*(
-            _level(m, f"{name}{k}_v{distance}",
+            named_signals(m, f"{name}{k}_v{distance}",
                    [value[i][k] | (~closed[i] & value[i + distance][k])
                     if i + distance < n else value[i][k] for i in range(n)])
             for k in range(width))))
-        closed = _level(m, f"{name}_c{distance}", [closed[i] | closed[i + distance]
+        closed = named_signals(m, f"{name}_c{distance}", [closed[i] | closed[i + distance]
                                                    if i + distance < n else closed[i]
                                                    for i in range(n)])
         distance *= 2
