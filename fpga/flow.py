@@ -40,7 +40,8 @@ def tool(name: str) -> str:
     env = {"yosys": "YOSYS", "nextpnr-ice40": "NEXTPNR_ICE40", "nextpnr-ecp5": "NEXTPNR_ECP5"}
     if os.environ.get(env.get(name, "")):
         return os.environ[env[name]]
-    for candidate in (Path(sys.executable).parent / f"yowasp-{name}", shutil.which(f"yowasp-{name}")):
+    for candidate in (Path(sys.executable).parent / f"yowasp-{name}",
+                      shutil.which(f"yowasp-{name}")):
         if candidate and Path(candidate).exists():
             return str(candidate)
     raise FlowError(f"yowasp-{name} is not installed (pip install yowasp-{name})")
@@ -90,7 +91,8 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
           f"read_verilog design.v; {spec['synth']} -top {top} -json netlist.json; "
           f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report", "pnr.json",
-          "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"], out_dir, "nextpnr.log")
+          "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
+         out_dir, "nextpnr.log")
 
     cells = json.loads((out_dir / "stat.json").read_text())["design"]["num_cells_by_type"]
     cells = {k: v for k, v in cells.items() if not k.startswith("$")}
