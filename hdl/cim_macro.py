@@ -20,7 +20,7 @@ block RAM (yosys replicates a 2R1W memory); see README for the measured cost. CO
 until no slice is in flight, so a slice always runs under the configuration it was issued in.
 """
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -53,7 +53,7 @@ class Late(enum.Enum, shape=3):
     DROP = 5
 
 
-def modes_valid(mode: list) -> "Value":
+def modes_valid(mode: list) -> Value:
     """The local rules of a valid mode vector (see the golden model), AND-reduced."""
     cols = len(mode)
     ok = []

@@ -20,6 +20,8 @@ CONFIGS = [
 
 def simulate(params, cmds, rng, *, gap=0.3, stall=0.3, max_cycles=200_000):
     dut = CimMacro(params)
+    model = expected(params, cmds)
+    expected_rdata = len(model.rdata)
     rdata, spikes, done = [], [], []
 
     async def source(ctx):
@@ -45,8 +47,6 @@ def simulate(params, cmds, rng, *, gap=0.3, stall=0.3, max_cycles=200_000):
             if done and len(rdata) >= expected_rdata:
                 return
 
-    model = expected(params, cmds)
-    expected_rdata = len(model.rdata)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     sim.add_testbench(source, background=True)
