@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .params import ParamError, Params
+from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
 from .params.lfsr_bank import LfsrBankParams
 
@@ -40,6 +41,18 @@ def _cim_macro(params):
     return AxisTop(CimMacro(params))
 
 
+def _aer_mesh(params):
+    from .hdl.aer_mesh import AerMesh
+    from .hdl.axis_top import AxisTop
+    return AxisTop(AerMesh(params))
+
+
+def _aer_router(params):
+    from .hdl.aer_router import AerRouter
+    from .hdl.axis_top import AxisTop
+    return AxisTop(AerRouter(params, params.x, params.y))
+
+
 BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("lfsr_bank", "LFSR noise bank: independent Galois LFSR lanes, one word per lane "
           "per cycle", LfsrBankParams, _lfsr_bank, presets={
@@ -59,6 +72,15 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
               # 64 lanes of 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3
               # membrane rows + threshold rows.
               "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4),
+          }),
+    Block("aer_mesh", "Address-event mesh: XY routers, multicast tables at injection, "
+          "per-port counters", AerMeshParams, _aer_mesh, presets={
+              "2x2": AerMeshParams(rows=2, cols=2),
+              "4x4": AerMeshParams(rows=4, cols=4),
+          }),
+    Block("aer_router", "One address-event router (XY routing, input FIFOs, round-robin "
+          "outputs) of a mesh, on its own", AerRouterParams, _aer_router, presets={
+              "inner": AerRouterParams(),
           }),
 ]}
 
