@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cimforge-installed
 JOBS   ?= 2
 
-.PHONY: demo test bench iverilog clean
+.PHONY: demo test bench formal iverilog clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP) iverilog
 
 bench: $(STAMP) iverilog
 	$(BIN)/cimforge bench
+
+# Full-depth bounded proofs of the AER router (make test runs shallower ones).
+formal: $(STAMP)
+	$(BIN)/python -m cimforge.verif.formal
 
 clean:
 	rm -rf sim_build build

@@ -147,6 +147,66 @@ def bench_cim_fpga(preset: str, targets: tuple[str, ...]):
     return lambda work, quick: fpga_rows("cim_macro", [preset], work, targets=targets)
 
 
+def bench_aer_fpga(work: Path, quick: bool) -> list[dict]:
+    """A single router (the centre of a 3x3 mesh: five ports) and a 2x2 mesh with tables and
+    counters."""
+    return fpga_rows("aer_router", ["inner"], work) + fpga_rows("aer_mesh", ["2x2"], work)
+
+
+AER_PATTERNS = ("uniform", "transpose", "hotspot")
+AER_LOADS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+
+
+def bench_aer_load(work: Path, quick: bool) -> list[dict]:
+    """Throughput and latency vs offered load on the 4x4 mesh's Verilog (Verilator, cocotb):
+    Bernoulli unicast sources, latency from a flit's creation (source queueing included) to
+    its ejection."""
+    from .verif import harness
+    params = get("aer_mesh").configure("4x4")
+    loads = AER_LOADS[::2] if quick else AER_LOADS
+    rows = []
+    for pattern in AER_PATTERNS:
+        out = (work / f"aer_load_{pattern}.json").resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        harness.run("verilator", params, "cimforge.verif.bench_aer_load",
+                    name=f"load_{pattern}", quiet=True,
+                    args={"pattern": pattern, "loads": list(loads), "out": str(out),
+                          "warmup": 200, "cycles": 600 if quick else 1500})
+        for r in json.loads(out.read_text()):
+            rows.append({"pattern": pattern, **r})
+            print(f"  aer 4x4 {pattern} offered {r['offered']:.3f}: throughput "
+                  f"{r['throughput']:.3f} flits/core/cycle, latency {r['latency_mean']:.1f} "
+                  f"(p99 {r['latency_p99']})")
+    return rows
+
+
+def bench_aer_multicast(work: Path, quick: bool) -> list[dict]:
+    """Where multicast copies are made: link traversals per spike on a 4x4 mesh with copies
+    at injection (what the hardware does; the model's counts equal the RTL's forwarded
+    counters, checked by the tests) vs a tree along the same XY paths, and the cycles the
+    injection port is busy per spike (fan-out + 3)."""
+    import random
+
+    from .golden.aer import tree_links, xy_path
+    p = get("aer_mesh").configure("4x4")
+    rng = random.Random(1)
+    rows = []
+    for fanout in (1, 2, 4, 8, 16):
+        copies = tree = 0
+        trials = 2000
+        for _ in range(trials):
+            src = rng.randrange(p.cores)
+            dsts = rng.sample(range(p.cores), fanout)
+            copies += sum(len(xy_path(p, src, d)) - 1 for d in dsts)
+            tree += tree_links(p, src, dsts)
+        rows.append({"fanout": fanout, "links_injection": copies / trials,
+                     "links_tree": tree / trials, "ratio": copies / max(tree, 1),
+                     "port_cycles": fanout + 3})
+        print(f"  aer multicast fan-out {fanout}: {copies / trials:.2f} link traversals with "
+              f"copies at injection, {tree / trials:.2f} with a tree")
+    return rows
+
+
 BENCHMARKS = {
     "lfsr_bank_fpga": bench_lfsr_fpga,
     "lfsr_bank_golden": bench_lfsr_golden,
@@ -154,6 +214,9 @@ BENCHMARKS = {
     "cim_fpga_ice40": bench_cim_fpga("ice40", FPGA_TARGETS),
     "cim_fpga_tinyodin": bench_cim_fpga("tinyodin", ("ecp5-25f",)),
     "cim_fpga_flexspim": bench_cim_fpga("flexspim", ("ecp5-25f",)),
+    "aer_fpga": bench_aer_fpga,
+    "aer_load": bench_aer_load,
+    "aer_multicast": bench_aer_multicast,
 }
 
 

@@ -3,9 +3,9 @@ core's routing table into one flit per destination (contract: `cimforge.golden.a
 
 The table is two memories, both block-RAM shaped (one synchronous read port, one write port,
 no reset): `head[neuron] = (first, count)` and `dest[entry] = (x, y, addr)`. A multicast event
-costs count + 2 cycles at the port (head read, then one destination per cycle); a unicast flit
-one cycle. Flits for cores outside the mesh are dropped here, so the routers only ever carry
-flits with a real destination.
+costs count + 3 cycles at the port (head read, head decode, then one destination per cycle); a
+unicast flit one cycle. Flits for cores outside the mesh are dropped here, so the routers only
+ever carry flits with a real destination.
 """
 
 from amaranth.hdl import Module, Mux, Signal
@@ -68,6 +68,7 @@ class AerInjector(wiring.Component):
             m.d.sync += out.valid.eq(0)
 
         tag = Signal.like(event.flit.tag)
+        first = Signal(range(p.table_entries))              # the event's first entry
         next_entry = Signal(range(p.table_entries))         # the entry read after this one
         left = Signal(range(p.table_entries + 1))           # entries still to send
 
@@ -93,14 +94,16 @@ class AerInjector(wiring.Component):
                     with m.Else():
                         m.d.comb += self.dropped_empty.eq(1)
             with m.State("HEAD"):
-                entry = head_r.data
-                with m.If(entry.count == 0):
+                # Block RAM outputs are slow: register the head entry before acting on it.
+                m.d.sync += [first.eq(head_r.data.first), left.eq(head_r.data.count)]
+                m.next = "START"
+            with m.State("START"):
+                with m.If(left == 0):
                     m.d.comb += self.dropped_empty.eq(1)
                     m.next = "ACCEPT"
                 with m.Else():
-                    m.d.comb += [dest_r.addr.eq(entry.first), dest_r.en.eq(1)]
-                    m.d.sync += [next_entry.eq(wrap_increment(entry.first, p.table_entries)),
-                                 left.eq(entry.count)]
+                    m.d.comb += [dest_r.addr.eq(first), dest_r.en.eq(1)]
+                    m.d.sync += next_entry.eq(wrap_increment(first, p.table_entries))
                     m.next = "WALK"
             with m.State("WALK"):
                 with m.If(can_load):

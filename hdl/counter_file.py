@@ -10,8 +10,11 @@ class CounterFile(wiring.Component):
     `strobes`; slots whose `present` entry is False have no register and read as zero.
 
     `ctl` (index, clear) reads a counter onto `value` (one command in flight: `ctl` waits while
-    `value` is held); with `clear` the counter restarts from this cycle's strobe, so no event
-    is lost. Indices past the last slot read zero.
+    `value` is held); with `clear` the counter restarts from the strobe being added, so no
+    event is lost. Indices past the last slot read zero.
+
+    Strobes are registered before they are added (a count shows one cycle after its event),
+    so the logic that raises a strobe never shares a clock cycle with a counter's carry chain.
     """
 
     def __init__(self, present: list[bool], width: int, index_width: int):
@@ -28,15 +31,17 @@ class CounterFile(wiring.Component):
         m = Module()
         counters = [Signal(self.width, name=f"counter{i}") if here else Const(0, self.width)
                     for i, here in enumerate(self.present)]
+        strobes = Signal.like(self.strobes)
+        m.d.sync += strobes.eq(self.strobes)
         index = self.ctl.payload.index
         take = self.ctl.valid & self.ctl.ready
         for i, (counter, here) in enumerate(zip(counters, self.present)):
             if not here:
                 continue
             with m.If(take & self.ctl.payload.clear & (index == i)):
-                m.d.sync += counter.eq(self.strobes[i])
+                m.d.sync += counter.eq(strobes[i])
             with m.Else():
-                m.d.sync += counter.eq(counter + self.strobes[i])
+                m.d.sync += counter.eq(counter + strobes[i])
 
         m.d.comb += self.ctl.ready.eq(~self.value.valid | self.value.ready)
         with m.If(self.value.ready):
