@@ -285,6 +285,45 @@ def render_markdown(results: dict) -> str:
                          f"{a['bram']} | {a['fmax_mhz']} | {a['sop_per_cycle']} | "
                          f"{a['sop_per_cycle'] * a['fmax_mhz'] / 1000:.3f} |")
         lines.append("")
+    if "aer_fpga" in entries:
+        lines += ["## AER router and mesh: resources and Fmax", "",
+                  "`aer_router/inner`: one router with all five ports (centre of a 3x3 mesh), "
+                  "FIFOs and arbiters only. `aer_mesh/2x2`: four routers, four injectors with "
+                  "256-neuron / 256-entry multicast tables, 65 counters and their read port. "
+                  "Target: >= 100 MHz on ECP5-25F.", "",
+                  "| design | target | LUT4 | FF | BRAM | Fmax (MHz) | constraint (MHz) | met |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in entries["aer_fpga"]:
+            lines.append(f"| {r['block']}/{r['preset']} | {r['target']} | {r['lut4']} | "
+                         f"{r['ff']} | {r['bram']} | {r['fmax_mhz']} | {r['constraint_mhz']} | "
+                         f"{'yes' if r['met'] else 'no'} |")
+        lines.append("")
+    if "aer_load" in entries:
+        lines += ["## AER 4x4 mesh: throughput and latency vs offered load (RTL, Verilator)", "",
+                  "Bernoulli unicast sources on every core; offered and throughput in flits per "
+                  "core per cycle (throughput = flits ejected during the measurement window); "
+                  "latency in cycles from a flit's creation to its ejection, source queueing "
+                  "included (zero-load: 2 per router + 1). Uniform: any other core. Transpose: "
+                  "(x, y) -> (y, x); the four diagonal cores send nothing, so offered load is "
+                  "at most 0.75. Hotspot: a quarter of the flits go to core (2, 2), the rest "
+                  "uniform. Plot: `bench/aer_load.png`.", "",
+                  "| pattern | offered | throughput | mean latency | p99 latency |",
+                  "|---|---|---|---|---|"]
+        for r in entries["aer_load"]:
+            lines.append(f"| {r['pattern']} | {r['offered']:.3f} | {r['throughput']:.3f} | "
+                         f"{r['latency_mean']:.1f} | {r['latency_p99']} |")
+        lines.append("")
+    if "aer_multicast" in entries:
+        lines += ["## AER multicast: copies at injection vs a routing tree (4x4 mesh)", "",
+                  "Mean router-to-router link traversals per spike to `fan-out` distinct random "
+                  "cores (2000 random spikes), and the cycles the source's injection port is "
+                  "busy.", "",
+                  "| fan-out | links, copies at injection | links, XY tree | ratio | "
+                  "injection cycles |", "|---|---|---|---|---|"]
+        for r in entries["aer_multicast"]:
+            lines.append(f"| {r['fanout']} | {r['links_injection']:.2f} | "
+                         f"{r['links_tree']:.2f} | {r['ratio']:.2f} | {r['port_cycles']} |")
+        lines.append("")
     lines += ["## Anchors (ARCHITECTURE.md; ECP5-25F, same open flow, post-route)", "",
               "| design | LUT4 | FF | DP16KD | Fmax (MHz) | SOP/cycle |",
               "|---|---|---|---|---|---|"]
@@ -297,6 +336,27 @@ def plot(results: dict, out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    load = results["entries"].get("aer_load")
+    if load:
+        fig, (ax_t, ax_l) = plt.subplots(1, 2, figsize=(9, 3.5))
+        for pattern in AER_PATTERNS:
+            rows = [r for r in load if r["pattern"] == pattern]
+            offered = [r["offered"] for r in rows]
+            ax_t.plot(offered, [r["throughput"] for r in rows], "o-", label=pattern)
+            ax_l.plot(offered, [r["latency_mean"] for r in rows], "o-", label=pattern)
+        ax_t.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
+        ax_t.set_xlabel("offered load (flits/core/cycle)")
+        ax_t.set_ylabel("throughput (flits/core/cycle)")
+        ax_l.set_xlabel("offered load (flits/core/cycle)")
+        ax_l.set_ylabel("mean latency (cycles)")
+        ax_l.set_yscale("log")
+        for ax in (ax_t, ax_l):
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
+        fig.suptitle("AER 4x4 mesh (RTL in Verilator)")
+        fig.tight_layout()
+        fig.savefig(out / "aer_load.png", dpi=110)
+        plt.close(fig)
     rows = results["entries"].get("lfsr_bank_fpga")
     if not rows:
         return
