@@ -52,7 +52,8 @@ def _run(cmd: list[str], cwd: Path, log: str) -> None:
         result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     if result.returncode:
         text = (cwd / log).read_text()
-        if "no BELs remaining" in text:
+        # "no BELs remaining" (ECP5) or a placer region that cannot grow (iCE40): too big.
+        if "no BELs remaining" in text or "Failed to expand region" in text:
             usage = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
                 r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", text)}
             over = {k: v for k, v in usage.items() if v[0] > v[1]}

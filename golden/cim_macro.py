@@ -5,7 +5,8 @@ The contract (also in README, "CIM macro"):
 * **Array.** `rows x cols` bits; rows hold weights, membranes and thresholds alike.
 * **Lanes.** Per column a 2-bit mode: STANDBY (0), LSB (1), PROP (2), MSB (3). A lane is LSB
   PROP* MSB, or a lone MSB (1-bit lane). A mode vector is valid iff every LSB and PROP column is
-  followed by a PROP or MSB column and every PROP column follows an LSB or PROP column.
+  followed by a PROP or MSB column and every PROP column follows an LSB or PROP column, and no
+  lane is wider than `max_lane` columns (a generation parameter; 0 = the whole row).
 * **Layer configuration planes** (per column, written with PLANE commands, activated by COMMIT):
   mode, `pad`, `vlast` (index of the lane's top membrane slice), `wlast` (top weight slice).
   `LayerConfig` derives them from modes and the widths B_W, B_V; COMMIT also sets the walk
@@ -86,14 +87,18 @@ def plane_count(params: CimMacroParams) -> int:
     return 3 + 2 * params.slice_bits
 
 
-def modes_valid(modes) -> bool:
+def modes_valid(modes, lane_limit: int | None = None) -> bool:
+    """Every lane LSB PROP* MSB or a lone MSB, and (with `lane_limit`) none wider than
+    `lane_limit` columns."""
     modes = np.asarray(modes)
     nxt = np.append(modes[1:], STANDBY)
     prev = np.insert(modes[:-1], 0, STANDBY)
     opens = (modes == LSB) | (modes == PROP)
     ok_next = ~opens | (nxt == PROP) | (nxt == MSB)
     ok_prev = (modes != PROP) | (prev == LSB) | (prev == PROP)
-    return bool(np.all(ok_next & ok_prev))
+    if not np.all(ok_next & ok_prev):
+        return False
+    return lane_limit is None or all(msb - lsb < lane_limit for lsb, msb in lanes_of(modes))
 
 
 def lanes_of(modes) -> list[tuple[int, int]]:
@@ -172,6 +177,10 @@ class LayerConfig:
 
     def commands(self, params: CimMacroParams) -> list[tuple]:
         """The PLANE and COMMIT commands that load this configuration."""
+        widest = max(msb - lsb + 1 for lsb, msb in self.lanes)
+        if widest > params.lane_limit:
+            raise ValueError(f"a lane is {widest} columns wide; this macro was generated for "
+                             f"lanes of at most max_lane = {params.lane_limit}")
         planes = self.planes(params)
         bit_planes = [planes["mode"] & 1, planes["mode"] >> 1, planes["pad"]]
         bit_planes += [(planes["vlast"] >> i) & 1 for i in range(params.slice_bits)]
@@ -380,7 +389,7 @@ class CimMacroModel:
     def _commit(self, n: int, flags: int) -> bool:
         sb = self.p.slice_bits
         mode = (self.shadow[0] | (self.shadow[1] << 1)).astype(np.uint8)
-        if not 1 <= n <= self.p.max_slices or not modes_valid(mode):
+        if not 1 <= n <= self.p.max_slices or not modes_valid(mode, self.p.lane_limit):
             return False
         weights = 1 << np.arange(sb)
         self.mode = mode

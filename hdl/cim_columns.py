@@ -5,9 +5,10 @@ lane's carry latch (LSB columns), the slice bookkeeping of its lane (active, top
 sign extension, sign re-extension into pad columns), and the latches of the lane's state. The
 contract is `cimforge.golden.cim_macro`; the comments below say how the hardware meets it.
 
-Timing: lanes are set at run time and may span the whole row, so every carry and every
-per-lane broadcast is a log-depth segmented scan (`lane_scan`), never a ripple: the critical
-path is ceil(log2(cols)) levels whatever the lane shape.
+Timing: lanes are set at run time and may be up to `max_lane` columns wide (the whole row if
+so generated), so every carry and every per-lane broadcast is a log-depth segmented scan
+(`lane_scan`), never a ripple: the critical path is ceil(log2(max_lane)) levels whatever the
+lane shape.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -122,7 +123,8 @@ class CimColumns(wiring.Component):
             (Mux(cont[c], Mux(passthru[c], 0, gen[c - 1]), lane_cin[c]),
              cont[c] & (passthru[c] | prop[c - 1]))
             for c in range(1, cols)]
-        carry_in = carry_prefix(m, "carry", leaves)
+        span = p.lane_limit
+        carry_in = carry_prefix(m, "carry", leaves, span)
         result = [prop[c] ^ carry_in[c] for c in range(cols)]
 
         # The lane's carry out of its MSB, composed up from each column (log depth), is
@@ -130,12 +132,13 @@ class CimColumns(wiring.Component):
         transfer = [(Mux(passthru[c + 1] & cont[c + 1], 0, gen[c]),
                      Mux(passthru[c + 1] & cont[c + 1], 1, prop[c])) if c + 1 < cols
                     else (gen[c], prop[c]) for c in range(cols)]
-        lane = carry_suffix(m, "lane", transfer, [~opens[c] for c in range(cols)])
+        lane = carry_suffix(m, "lane", transfer, [~opens[c] for c in range(cols)], span)
         lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
 
         ends = [~opens[c] for c in range(cols)]
         msb_operand, lane_fired, lane_overflow, lane_vsign = zip(*broadcast_down(
-            m, "msb", [(o_in[c], fired[c], overflow[c], vsign[c]) for c in range(cols)], ends))
+            m, "msb", [(o_in[c], fired[c], overflow[c], vsign[c]) for c in range(cols)], ends,
+            span))
 
         wdata = []
         for c in range(cols):

@@ -53,16 +53,28 @@ class Late(enum.Enum, shape=3):
     DROP = 5
 
 
-def modes_valid(mode: list) -> Value:
-    """The local rules of a valid mode vector (see the golden model), AND-reduced."""
+def modes_valid(mode: list, lane_limit: int) -> Value:
+    """The rules of a valid mode vector (see the golden model), AND-reduced: the local ones,
+    and no lane wider than `lane_limit`, i.e. no `lane_limit` consecutive columns that each
+    open a lane towards the next (LSB or PROP)."""
     cols = len(mode)
     ok = []
+    opens = [(mode[c] == LSB) | (mode[c] == PROP) for c in range(cols)]
     for c in range(cols):
         nxt = mode[c + 1] if c + 1 < cols else 0
         prev = mode[c - 1] if c else 0
-        opens = (mode[c] == LSB) | (mode[c] == PROP)
-        ok.append(~opens | (nxt == PROP) | (nxt == MSB))
+        ok.append(~opens[c] | (nxt == PROP) | (nxt == MSB))
         ok.append((mode[c] != PROP) | (prev == LSB) | (prev == PROP))
+    if lane_limit < cols:
+        # runs[k][c]: columns c .. c + 2**k - 1 all open; any window is two such runs.
+        runs, width = [opens], 1
+        while 2 * width <= lane_limit:
+            last = runs[-1]
+            runs.append([last[c] & last[c + width] for c in range(len(last) - width)])
+            width *= 2
+        last = runs[-1]
+        shift = lane_limit - width
+        ok += [~(last[c] & last[c + shift]) for c in range(len(last) - shift)]
     return Cat(*ok).all()
 
 
@@ -228,7 +240,7 @@ class CimMacro(wiring.Component):
                     with m.Case(Op.COMMIT):
                         with m.If(~drained):
                             m.d.comb += waiting.eq(1)
-                        with m.Elif((a < p.max_slices) & modes_valid(shadow_mode)):
+                        with m.Elif((a < p.max_slices) & modes_valid(shadow_mode, p.lane_limit)):
                             m.d.comb += take.eq(1)
                             m.d.sync += [
                                 walk_length.eq(a + 1),
@@ -332,10 +344,6 @@ class CimMacro(wiring.Component):
 
         counters = Array(Signal(p.counter_width, name=f"count_{c.name.lower()}")
                          for c in Counter)
-        m.d.comb += [
-            rqueue.w_en.eq(reads(at_b.late)),
-            rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, counters[b_index])),
-        ]
 
         load_spikes = (b_step == Step.RESET) & (b_slice == 0)
         m.d.comb += [serializer.load.eq(load_spikes), serializer.mask.eq(columns.fired)]
@@ -365,7 +373,21 @@ class CimMacro(wiring.Component):
                 m.d.sync += delayed.eq(late)
                 late = delayed
             increments[counter] = late
+        # Column counts are a popcount of every column: register them before they are added,
+        # off the adder's carry chain. A read adds the count still pending, so a COUNTER sees
+        # every slice before it, and a CLEAR drops it with the rest.
+        pending = {}
+        for counter in (Counter.ACTIVE_COLS, Counter.IDLE_COLS):
+            pending[counter] = Signal(range(cols + 1), name=f"pending_{counter.name.lower()}")
+            m.d.sync += pending[counter].eq(increments[counter])
+            increments[counter] = pending[counter]
         for counter, increment in increments.items():
             reg = counters[counter]
             m.d.sync += reg.eq(Mux(b_late == Late.CLEAR, 0, reg + increment))
+        readable = Array((counters[c] + pending[c])[:p.counter_width] if c in pending
+                         else counters[c] for c in Counter)
+        m.d.comb += [
+            rqueue.w_en.eq(reads(at_b.late)),
+            rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, readable[b_index])),
+        ]
         return m

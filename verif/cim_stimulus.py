@@ -34,7 +34,9 @@ def random_shape(params: CimMacroParams, rng: random.Random, *, lane_widths=None
     cols = params.cols
     limit = max(1, min(params.max_slices, (params.rows - 2) // 3))     # slices per operand
     narrowest = max(1, -(-b_v // limit)) if b_v else 1
-    widest = min(16, cols)
+    widest = min(16, params.lane_limit)
+    if lane_widths is None and params.lane_limit > 16 and rng.random() < 0.15:
+        lane_widths = rng.randint(17, params.lane_limit)     # wide lanes, up to the whole row
     if lane_widths is None and narrowest > widest:
         raise ValueError(f"B_V = {b_v} does not fit this macro")
     widths, gaps, used = [], [], 0
@@ -75,7 +77,14 @@ def bad_commands(params: CimMacroParams, rng: random.Random, n_slices: int) -> l
     ]
     if rows < (1 << aw):
         candidates += [encode(params, Op.LOAD, rows, 0, 1), encode(params, Op.STORE, top)]
-    return [rng.choice(candidates)]
+    candidates = [[c] for c in candidates]
+    if params.lane_limit < params.cols:
+        # A lane one column wider than the macro was generated for: COMMIT must refuse it.
+        wide = modes_for([params.lane_limit + 1], params.cols)
+        candidates.append([encode(params, Op.PLANE, 0, 0, bits_to_int(wide & 1)),
+                           encode(params, Op.PLANE, 1, 0, bits_to_int(wide >> 1)),
+                           encode(params, Op.COMMIT, 0)])
+    return rng.choice(candidates)
 
 
 def raw_planes(params: CimMacroParams, rng: random.Random, modes) -> tuple[list[int], int]:

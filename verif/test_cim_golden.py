@@ -85,6 +85,10 @@ def test_mode_rules():
     assert not modes_valid([LSB, PROP])                 # lane never ends
     assert not modes_valid([LSB, STANDBY, MSB])         # lane interrupted
     assert not modes_valid([LSB, LSB, MSB])             # lane restarted
+    lanes = [MSB, LSB, MSB, STANDBY, LSB, PROP, PROP, MSB]
+    assert modes_valid(lanes, lane_limit=4)
+    assert not modes_valid(lanes, lane_limit=3)         # the 4-column lane is too wide
+    assert modes_valid([MSB] * 5, lane_limit=1)
 
 
 def test_bad_commit_keeps_configuration():
@@ -127,3 +131,6 @@ def test_layer_config_errors():
     with pytest.raises(ValueError, match="allows 4"):
         LayerConfig(modes_for([1], 4), 1, 8).planes(CimMacroParams(rows=8, cols=4,
                                                                    max_slices=4))
+    with pytest.raises(ValueError, match="at most max_lane = 8"):
+        LayerConfig(modes_for([9], 16), 4, 8).commands(CimMacroParams(rows=32, cols=16,
+                                                                      max_lane=8))

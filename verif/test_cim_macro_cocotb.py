@@ -27,12 +27,12 @@ def shape_rows(params: CimMacroParams) -> list[dict]:
 
     def allowed(row, partial):
         width = row.get("lane_widths")
-        if width is not None and width > params.cols:
+        if width is not None and width > params.lane_limit:
             return False
         if "b_w" in row and "b_v" in row and row["b_w"] > row["b_v"]:
             return False
         limit = min(params.max_slices, (params.rows - 2) // 3)      # slices per operand
-        if "b_v" in row and -(-row["b_v"] // (width or min(16, params.cols))) > limit:
+        if "b_v" in row and -(-row["b_v"] // (width or min(16, params.lane_limit))) > limit:
             return False
         return True
 
@@ -40,8 +40,9 @@ def shape_rows(params: CimMacroParams) -> list[dict]:
 
 
 CONFIGS = {
-    "small-odd": (CimMacroParams(rows=70, cols=37, max_slices=32, cmd_depth=2, rdata_depth=2),
-                  True),
+    # Lanes up to the whole row (the random programs add lanes of 17..37 columns).
+    "small-odd": (CimMacroParams(rows=70, cols=37, max_slices=32, max_lane=0, cmd_depth=2,
+                                 rdata_depth=2), True),
     "ice40": (get("cim_macro").configure("ice40"), False),
 }
 

@@ -14,6 +14,9 @@ class CimMacroParams(Params):
     cols: int = param(256, "columns (bits per row)", lo=1, hi=1024)
     max_slices: int = param(32, "most slices one operand may span (walk length limit)",
                             lo=1, hi=256)
+    max_lane: int = param(16, "widest lane in columns (0 or >= cols: the whole row); carries "
+                              "and lane broadcasts take ceil(log2(max_lane)) levels",
+                          lo=0, hi=1024)
     cmd_depth: int = param(8, "command queue depth", lo=2, hi=1024)
     rdata_depth: int = param(4, "read-data queue depth (STORE/COUNTER results)", lo=2, hi=64)
     counter_width: int = param(32, "bits per performance counter", lo=8, hi=64)
@@ -21,6 +24,11 @@ class CimMacroParams(Params):
     def check(self):
         if self.max_slices > self.rows:
             raise self.error("max_slices", f"must not exceed rows = {self.rows}")
+
+    @property
+    def lane_limit(self) -> int:
+        """The widest lane a configuration may have, in columns."""
+        return min(self.max_lane or self.cols, self.cols)
 
     @property
     def addr_width(self) -> int:
