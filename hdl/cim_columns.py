@@ -81,17 +81,27 @@ class CimColumns(wiring.Component):
         m.d.sync += first.eq(s == 0)
         flags = lambda name, values: named_signals(m, name, values, "sync")
 
+        # The lane structure only changes at COMMIT, which waits until no slice is in flight;
+        # the first slice after it reaches this stage three cycles after the configuration
+        # registers change (test_acc_right_after_commit finds a fourth cycle too late). So the
+        # flags decoded from the modes are registered, which takes the decoding off the
+        # adder's path.
         mode = [cfg.mode[c] for c in range(cols)]
-        in_lane = [md != STANDBY for md in mode]
-        is_msb = [md == MSB for md in mode]
-        opens = [(md == LSB) | (md == PROP) for md in mode]      # lane goes on above
+        lsb_or_prop = [(md == LSB) | (md == PROP) for md in mode]
         # Column c takes its carry from c - 1 (a valid mode vector makes c - 1 an LSB or PROP).
-        cont = [Const(0)] + [(mode[c] == PROP) | ((mode[c] == MSB) & opens[c - 1])
-                             for c in range(1, cols)]
+        takes_carry = [(mode[c] == PROP) | ((mode[c] == MSB) & lsb_or_prop[c - 1])
+                       for c in range(1, cols)]
+        in_lane = flags("in_lane", [md != STANDBY for md in mode])
+        is_msb = flags("is_msb", [md == MSB for md in mode])
+        opens = flags("opens", lsb_or_prop)                       # lane goes on above
+        cont = [Const(0)] + flags("cont", takes_carry)
+        # A lane's LSB is never a pad.
+        epad = [Const(0)] + flags("epad", [cfg.pad[c] & takes_carry[c - 1]
+                                           for c in range(1, cols)])
         top = flags("top", [s == cfg.vlast[c] for c in range(cols)])
-        active = flags("active", [in_lane[c] & (s <= cfg.vlast[c]) for c in range(cols)])
+        active = flags("active", [(mode[c] != STANDBY) & (s <= cfg.vlast[c])
+                                  for c in range(cols)])
         use_weight = flags("use_w", [s <= cfg.wlast[c] for c in range(cols)])
-        epad = [cfg.pad[c] & cont[c] for c in range(cols)]      # a lane's LSB is never a pad
         signpos = [in_lane[c] & ~epad[c] & (is_msb[c] | (epad[c + 1] if c + 1 < cols else 0))
                    for c in range(cols)]
 

@@ -93,3 +93,23 @@ def test_counters_read_right_after_slices():
     model, rdata, _ = simulate(params, cmds, random.Random(0), gap=0, stall=0)
     assert rdata == model.rdata
     assert min(model.rdata[::4]) > 0, "the reads after a slice op must see non-zero counts"
+
+
+def test_acc_right_after_commit():
+    """An ACC issued the cycle after a COMMIT that changes the lane structure must already
+    use the new lanes (the hardware registers the decoded lane flags), on random data."""
+    from cimforge.golden.cim_macro import LayerConfig, modes_for
+    params = CONFIGS[0]
+    rng = random.Random(7)
+    rows = [encode(params, Op.LOAD, r, 0, rng.getrandbits(params.cols)) for r in range(8)]
+    narrow = LayerConfig(modes_for([2] * 12, params.cols), 2, 4)
+    cmds = list(rows)
+    for widths in ([3] * 8, [8, 8, 8], [1] * 24, [5, 7, 12]):
+        wide = LayerConfig(modes_for(widths, params.cols), 3, 9)
+        cmds += [encode(params, *c) for c in narrow.commands(params)]
+        cmds += [encode(params, *c) for c in wide.commands(params)]
+        cmds += [encode(params, Op.ACC, 0, 4), encode(params, Op.FIRE, 4, 2)]
+        cmds += [encode(params, Op.STORE, r) for r in range(8)]
+    model, rdata, spikes = simulate(params, cmds, rng, gap=0, stall=0)
+    assert rdata == model.rdata
+    assert spikes == model.spikes
