@@ -277,15 +277,16 @@ def render_markdown(results: dict) -> str:
             if not r.get("fits", True):
                 over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r["over"].items())
                 lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
-                             f"{r['params']['cols']}{lanes(r)}) | {r['target']} | does not fit: {over} "
-                             f"| | | | | |")
+                             f"{r['params']['cols']}{lanes(r)}) | {r['target']} | "
+                             f"does not fit: {over} | | | | | |")
                 continue
             key = (r["preset"], 4, 12) if r["preset"] == "tinyodin" else (r["preset"], 8, 16)
             sop = cycles.get(key)
             gsops = f"{sop * r['fmax_mhz'] / 1000:.2f}" if sop else "n/a"
             lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
-                         f"{r['params']['cols']}{lanes(r)}) | {r['target']} | {r['lut4']} | {r['ff']} | "
-                         f"{r['bram']} | {r['fmax_mhz']} | {sop if sop else 'n/a'} | {gsops} |")
+                         f"{r['params']['cols']}{lanes(r)}) | {r['target']} | {r['lut4']} | "
+                         f"{r['ff']} | {r['bram']} | {r['fmax_mhz']} | {sop if sop else 'n/a'} | "
+                         f"{gsops} |")
         for a in ANCHORS:
             lines.append(f"| {a['design']} (anchor) | ecp5-25f | {a['lut4']} | {a['ff']} | "
                          f"{a['bram']} | {a['fmax_mhz']} | {a['sop_per_cycle']} | "

@@ -110,8 +110,8 @@ def main(argv=None) -> int:
              "", "| task | depth (cycles) | WAIT | result | seconds |", "|---|---|---|---|---|"]
     for r in runs:
         outcome = r["status"] if r["step"] is None else f"{r['status']} at step {r['step']}"
-        lines.append(f"| {r['task']} | {r['depth']} | {r['wait'] if r['task'] == 'progress' else ''}"
-                     f" | {outcome} | {r['seconds']} |")
+        wait = r["wait"] if r["task"] == "progress" else ""
+        lines.append(f"| {r['task']} | {r['depth']} | {wait} | {outcome} | {r['seconds']} |")
         print(f"{r['task']} depth {r['depth']} wait {r['wait']}: {outcome} ({r['seconds']} s)")
     lines += ["", f"The last row is the check that the progress bound is tight: with WAIT = "
               f"{WAIT - 1} the solver finds an input refused {WAIT - 1} cycles in a row.", ""]
