@@ -20,6 +20,10 @@ TARGETS = {
     "ecp5-25f": dict(synth="synth_ecp5", pnr="nextpnr-ecp5",
                      args=["--25k", "--package", "CABGA381"],
                      freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",)),
+    # The ULX3S's bigger part: for what does not fit the 25F.
+    "ecp5-85f": dict(synth="synth_ecp5", pnr="nextpnr-ecp5",
+                     args=["--85k", "--package", "CABGA381"],
+                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",)),
 }
 
 
@@ -52,8 +56,9 @@ def _run(cmd: list[str], cwd: Path, log: str) -> None:
         result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     if result.returncode:
         text = (cwd / log).read_text()
-        # "no BELs remaining" (ECP5) or a placer region that cannot grow (iCE40): too big.
-        if "no BELs remaining" in text or "Failed to expand region" in text:
+        # The placers' ways of saying the design is too big for the part.
+        if any(sign in text for sign in ("no BELs remaining", "Failed to expand region",
+                                         "Unable to find legal placement")):
             usage = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
                 r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", text)}
             over = {k: v for k, v in usage.items() if v[0] > v[1]}

@@ -71,7 +71,9 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
               # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes):
               # 64 lanes of 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3
               # membrane rows + threshold rows.
-              "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4),
+              # Lanes up to 4 columns, tinyODIN's weight width (8-bit weights take two slices,
+              # at the same SOP/cycle), so the column logic fits an ECP5-25F.
+              "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4),
           }),
     Block("aer_mesh", "Address-event mesh: XY routers, multicast tables at injection, "
           "per-port counters", AerMeshParams, _aer_mesh, presets={

@@ -164,7 +164,7 @@ async def shape_invariance(dut):
     reference_v, reference_fired = if_layer(v0, weights, spikes_in, threshold, b_v)
     results = []
     for width in args.get("widths", [1, 3, 4, 7]):
-        if width * neurons > params.cols:
+        if width * neurons > params.cols or width > params.lane_limit:
             continue
         config = LayerConfig(modes_for([width] * neurons, params.cols), b_w, b_v)
         n = config.n
