@@ -123,6 +123,9 @@ class CimMacro(wiring.Component):
         shadow = Signal(data.ArrayLayout(cols, planes))
         config = Signal(column_config(p))
         walk_length = Signal(range(p.max_slices + 1), init=1)
+        # The last row a walk may start at, kept with the walk length: the bounds check of a
+        # command is then one comparison, not an addition and a comparison.
+        last_start = Signal(range(p.rows), init=p.rows - 1)
         saturate = Signal()
         subtract = Signal()
         shadow_mode = [Cat(shadow[0][c], shadow[1][c]) for c in range(cols)]
@@ -158,7 +161,7 @@ class CimMacro(wiring.Component):
         busy = Signal()
 
         last = s == walk_length - 1
-        fits = lambda row: row + walk_length <= p.rows
+        fits = lambda row: row <= last_start
         reads = lambda late: (late == Late.STORE) | (late == Late.COUNTER)
         inflight_reads = reads(at_r.late) + reads(at_b.late)
         rdata_room = rqueue.level + inflight_reads < p.rdata_depth
@@ -244,6 +247,7 @@ class CimMacro(wiring.Component):
                             m.d.comb += take.eq(1)
                             m.d.sync += [
                                 walk_length.eq(a + 1),
+                                last_start.eq(p.rows - 1 - a),
                                 saturate.eq(b[0]),
                                 subtract.eq(b[1]),
                                 config.pad.eq(shadow[2]),
