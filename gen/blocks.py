@@ -66,8 +66,9 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
               # The paper's macro: 512 rows x 256 columns (16 kB).
               "flexspim": CimMacroParams(rows=512, cols=256),
               # Small enough to fit an iCE40 UP5K beside the other blocks.
+              # (iCE40 has no LUT RAM: the queues are flip-flops, so they are kept short.)
               "ice40": CimMacroParams(rows=128, cols=32, max_slices=16, max_lane=8,
-                                      cmd_depth=4, counter_width=24),
+                                      cmd_depth=2, rdata_depth=2, counter_width=24),
               # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes):
               # 64 lanes of 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3
               # membrane rows + threshold rows.
