@@ -78,6 +78,7 @@ class Report:
     fmax_mhz: float
     constraint_mhz: float
     utilisation: dict[str, dict[str, int]]
+    synth: str = ""                 # the yosys synthesis command used
 
     def as_dict(self):
         return dict(self.__dict__, met=self.fmax_mhz >= self.constraint_mhz)
@@ -93,9 +94,18 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     freq_mhz = freq_mhz or spec["freq_mhz"]
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(verilog, out_dir / "design.v")
-    _run([tool("yosys"), "-q", "-p",
-          f"read_verilog design.v; {spec['synth']} -top {top} -json netlist.json; "
-          f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+    synth = spec["synth"]
+    try:
+        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
+              f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+    except FlowError:
+        if target.startswith("ice40"):
+            raise
+        # YoWASP's ABC9 sometimes exits without a word on big netlists (seen on the 256-column
+        # macro); the classic ABC flow maps them. The report says which flow was used.
+        synth = f"{synth} -noabc9"
+        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
+              f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report", "pnr.json",
           "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
          out_dir, "nextpnr.log")
@@ -110,4 +120,5 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     achieved = min(c["achieved"] for c in clocks.values())
     return Report(target=target, top=top, cells=cells, lut4=count(spec["luts"]),
                   ff=count(spec["ffs"]), bram=count(spec["brams"]), fmax_mhz=round(achieved, 1),
-                  constraint_mhz=freq_mhz, utilisation=pnr.get("utilization", {}))
+                  constraint_mhz=freq_mhz, utilisation=pnr.get("utilization", {}),
+                  synth=synth)
