@@ -30,7 +30,7 @@ def fpga_rows(block: str, presets: list[str], work: Path,
     from amaranth.back import verilog
 
     from .fpga.bench_shell import BenchShell
-    from .fpga.flow import DoesNotFit, build
+    from .fpga.flow import DoesNotFit, FlowError, build
     rows = []
     for preset in presets:
         params = get(block).configure(preset)
@@ -47,6 +47,12 @@ def fpga_rows(block: str, presets: list[str], work: Path,
                              "target": target, "fits": False,
                              "over": {k: v for k, v in too_big.usage.items() if v[0] > v[1]}})
                 print(f"  {block}/{preset} {target}: {too_big}")
+                continue
+            except FlowError as failed:
+                # A tool crash (e.g. YoWASP's ABC exiting silently) loses this row, not the run.
+                rows.append({"block": block, "preset": preset, "params": params.as_dict(),
+                             "target": target, "fits": False, "error": str(failed)[:300]})
+                print(f"  {block}/{preset} {target}: {failed}")
                 continue
             rows.append({"block": block, "preset": preset, "params": params.as_dict(),
                          "fits": True,
@@ -278,10 +284,12 @@ def render_markdown(results: dict) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for r in cim_fpga:
             if not r.get("fits", True):
-                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r["over"].items())
+                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
+                outcome = (f"does not fit: {over}" if "error" not in r else
+                           "synthesis failed (YoWASP ABC exits silently; `error` in results.json)")
                 lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
-                             f"{r['params']['cols']}{lanes(r)}) | {r['target']} | "
-                             f"does not fit: {over} | | | | | |")
+                             f"{r['params']['cols']}{lanes(r)}) | {r['target']} | {outcome} "
+                             f"| | | | | |")
                 continue
             key = (r["preset"], 4, 12) if r["preset"] == "tinyodin" else (r["preset"], 8, 16)
             sop = cycles.get(key)
