@@ -11,6 +11,7 @@ from .params import ParamError, Params
 from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
 from .params.lfsr_bank import LfsrBankParams
+from .params.raca import RacaParams
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ def _aer_router(params):
     return AxisTop(AerRouter(params, params.x, params.y))
 
 
+def _raca(params):
+    from .hdl.axis_top import AxisTop
+    from .hdl.raca_top import RacaTop
+    return AxisTop(RacaTop(params))
+
+
 BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("lfsr_bank", "LFSR noise bank: independent Galois LFSR lanes, one word per lane "
           "per cycle", LfsrBankParams, _lfsr_bank, presets={
@@ -80,6 +87,14 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
           "per-port counters", AerMeshParams, _aer_mesh, presets={
               "2x2": AerMeshParams(rows=2, cols=2),
               "4x4": AerMeshParams(rows=4, cols=4),
+          }),
+    Block("raca", "RACA digital control plane: binary-input crossbar emulation, stochastic "
+          "binarized neurons, noisy winner-takes-all, T-sample voting, LFSR noise",
+          RacaParams, _raca, presets={
+              # The 784-256-10 MNIST network, 128 x 128 tiles.
+              "mnist": RacaParams(),
+              # scikit-learn's 8x8 digits: 64-32-10.
+              "digits": RacaParams(max_inputs=64, max_hidden=32, tile_rows=64, tile_cols=32),
           }),
     Block("aer_router", "One address-event router (XY routing, input FIFOs, round-robin "
           "outputs) of a mesh, on its own", AerRouterParams, _aer_router, presets={
