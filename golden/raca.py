@@ -390,3 +390,20 @@ def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -
             if l < net.layers - 1:
                 acts = result.hidden[l][t]
     return total
+
+
+def winner_distribution(params: RacaParams, z_shifted: np.ndarray) -> np.ndarray:
+    """Exact P(winner = i) of the noisy winner-takes-all for table arguments z' (first
+    maximum wins), from the Gumbel table and uniform B-bit words."""
+    g = np.array(gumbel_table(params.noise_bits, params.frac_bits))
+    scores = np.asarray(z_shifted)[:, None] + g[None, :]            # (classes, words)
+    out = np.zeros(len(scores))
+    for i, own in enumerate(scores):
+        p = np.ones(len(g))
+        for j, other in enumerate(scores):
+            if j != i:
+                beaten = (other[None, :] < own[:, None]) if j < i \
+                    else (other[None, :] <= own[:, None])
+                p *= beaten.mean(axis=1)
+        out[i] = p.mean()
+    return out

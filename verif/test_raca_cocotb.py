@@ -35,4 +35,4 @@ CONFIGS = {
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_raca(sim, name):
     harness.run(sim, CONFIGS[name], MODULE, name="tb_raca",
-                args={"networks": 4, "inferences": 2})
+                args={"networks": 8, "inferences": 3})
