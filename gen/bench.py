@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import bench_raca
 from .blocks import get
 
 # Anchors (ARCHITECTURE.md): the same open flow, ECP5 LFE5U-25F, post-route.
@@ -225,6 +226,7 @@ BENCHMARKS = {
     "aer_fpga": bench_aer_fpga,
     "aer_load": bench_aer_load,
     "aer_multicast": bench_aer_multicast,
+    **bench_raca.BENCHMARKS,
 }
 
 
@@ -344,6 +346,7 @@ def render_markdown(results: dict) -> str:
             lines.append(f"| {r['fanout']} | {r['links_injection']:.2f} | "
                          f"{r['links_tree']:.2f} | {r['ratio']:.2f} | {r['port_cycles']} |")
         lines.append("")
+    lines += bench_raca.render(entries, fpga_cells)
     lines += ["## Anchors (ARCHITECTURE.md; ECP5-25F, same open flow, post-route)", "",
               "| design | LUT4 | FF | DP16KD | Fmax (MHz) | SOP/cycle |",
               "|---|---|---|---|---|---|"]
@@ -377,6 +380,7 @@ def plot(results: dict, out: Path) -> None:
         fig.tight_layout()
         fig.savefig(out / "aer_load.png", dpi=110)
         plt.close(fig)
+    bench_raca.plot(results["entries"], out, plt)
     rows = results["entries"].get("lfsr_bank_fpga")
     if not rows:
         return

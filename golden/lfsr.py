@@ -62,6 +62,15 @@ def lane_maps(poly: int, width: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return current, tuple(word)
 
 
+@cache
+def leap_power(poly: int, width: int, level: int) -> tuple[int, ...]:
+    """The state map of 2^level words (width * 2^level steps)."""
+    if level == 0:
+        return lane_maps(poly, width)[0]
+    half = leap_power(poly, width, level - 1)
+    return gf2.compose(half, half)
+
+
 def reference_bits(poly: int, state: int, count: int) -> list[int]:
     """The lane's output bit sequence, one step at a time (slow; the test oracle for `words`)."""
     length = poly.bit_length() - 1
@@ -90,13 +99,14 @@ class LfsrBankModel:
         if count == 0:
             return states
         states[0] = lane_state(seed, lane, p.length)
-        # Doubling: states[f:2f] = A^(width*f) states[0:f], squaring the leap map each round.
-        filled, jump = 1, leap
+        # Doubling: states[f:2f] = A^(width*f) states[0:f], f = 2^level.
+        filled, level = 1, 0
         while filled < count:
             take = min(filled, count - filled)
+            jump = leap_power(self.polys[lane], p.width, level)
             states[filled:filled + take] = gf2.apply_map_np(jump, states[:take])
             filled += take
-            jump = gf2.compose(jump, jump)
+            level += 1
         return gf2.apply_map_np(word, states)
 
     def words(self, seed: int, count: int) -> np.ndarray:

@@ -1,0 +1,271 @@
+"""RACA benchmarks for `make bench`: accuracy vs T (golden model and RTL), cycles per
+inference, the stochastic neurons' statistics from the RTL, golden-model speed, FPGA resources.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .blocks import get
+
+ACCURACY_T = (1, 2, 4, 8, 16, 32, 64)
+RTL_IMAGES, RTL_T = 100, 16
+
+
+def bench_accuracy(work: Path, quick: bool) -> list[dict]:
+    """Test-split accuracy of the shipped networks: the deterministic float network and the
+    golden model (bit-exact with the RTL) for each T; image k seeded with mix_seed(k)."""
+    from .raca_workload import golden_accuracy, load_network, network_path
+    rows = []
+    for name in ("digits", "mnist"):
+        with np.load(network_path(name)) as data:
+            float_acc = float(data["float_accuracy"])
+        images = 200 if quick else None
+        accuracy = golden_accuracy(name, list(ACCURACY_T), images=images)
+        net = load_network(name)
+        rows.append({"dataset": name, "sizes": net.sizes, "float_accuracy": float_acc,
+                     "images": images, "accuracy": {str(t): a for t, a in accuracy.items()}})
+        print(f"  raca {name}: float {float_acc:.4f}; " +
+              ", ".join(f"T={t} {a:.4f}" for t, a in accuracy.items()))
+    return rows
+
+
+def bench_rtl_mnist(work: Path, quick: bool) -> list[dict]:
+    """The MNIST network through the RTL (Verilator, `mnist` preset): every image's prediction,
+    counts and cycle count equal the golden model's (the testbench asserts it)."""
+    from .verif import harness
+    out = (work / "raca_rtl_mnist.json").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    images = 10 if quick else RTL_IMAGES
+    harness.run("verilator", get("raca").configure("mnist"), "cimforge.verif.tb_raca_workload",
+                name="bench_mnist", quiet=True,
+                args={"dataset": "mnist", "images": images, "samples": RTL_T, "gap": 0,
+                      "stall": 0, "out": str(out)})
+    record = json.loads(out.read_text())
+    correct = sum(r["prediction"] == r["label"] for r in record["images"])
+    cycles = [r["cycles"] for r in record["images"]]
+    row = {"images": images, "samples": RTL_T, "correct": correct,
+           "accuracy": correct / images, "cycles_mean": float(np.mean(cycles)),
+           "cycles_min": min(cycles), "cycles_max": max(cycles), "identical_to_golden": True}
+    print(f"  raca RTL mnist: {correct}/{images} at T={RTL_T}, "
+          f"{row['cycles_mean']:.0f} cycles per inference")
+    return [row]
+
+
+def bench_cycles(work: Path, quick: bool) -> list[dict]:
+    """Cycles per inference from the cycle model (equal to the RTL's CYCLES register: every
+    RTL test checks it) on the first 50 test images, vs T, for the shipped networks with
+    tile_cols = 128, 32 and 8 neurons summed per cycle."""
+    from dataclasses import replace
+
+    from .golden.raca import RacaModel, cycles, mix_seed
+    from .raca_workload import load_dataset, load_network
+    rows = []
+    for name, preset in (("digits", "digits"), ("mnist", "mnist")):
+        data, net = load_dataset(name), load_network(name)
+        for tile_cols in (128, 32, 8):
+            params = replace(get("raca").configure(preset), tile_cols=tile_cols)
+            model = RacaModel(params)
+            for t in ACCURACY_T:
+                counts = [cycles(params, net, x, model.infer(net, x, t,
+                                                             mix_seed(k, params.lfsr_length)))
+                          for k, x in enumerate(data.x_test[:10 if quick else 50])]
+                rows.append({"dataset": name, "sizes": net.sizes,
+                             "tile_cols": params.tile_cols, "samples": t,
+                             "cycles_mean": float(np.mean(counts))})
+            print(f"  raca cycles {name}, tile_cols {tile_cols}: " + ", ".join(
+                f"T={r['samples']} {r['cycles_mean']:.0f}" for r in rows[-len(ACCURACY_T):]))
+    return rows
+
+
+def bench_statistics(work: Path, quick: bool) -> list[dict]:
+    """Firing frequency vs the sigmoid (and the gauss form vs the probit), and winner
+    frequencies vs softmax, from the RTL (Verilator)."""
+    from .verif import harness
+    from .verif.test_raca_workload import stats_params
+    rows = []
+    for neuron in ("sigmoid", "gauss"):
+        out = (work / f"raca_stats_{neuron}.json").resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.unlink(missing_ok=True)
+        harness.run("verilator", stats_params(neuron), "cimforge.verif.tb_raca_stats",
+                    name=f"bench_stats_{neuron}", quiet=True,
+                    args={"inferences": 100 if quick else 1000, "points": 19,
+                          "wta_samples": 4095, "gap": 0, "stall": 0, "out": str(out)})
+        result = json.loads(out.read_text())
+        rows.append({"neuron": neuron, "firing": result[f"firing_{neuron}"],
+                     "wta": result["wta"]})
+        worst = max(abs(r["fired"] / r["trials"] - r["ideal"]) for r in rows[-1]["firing"])
+        print(f"  raca stats {neuron}: worst |frequency - ideal| {worst:.4f}; WTA chi2 vs "
+              f"softmax {result['wta']['chi2_softmax']:.2f} (p {result['wta']['p_softmax']:.3f})")
+    return rows
+
+
+def bench_golden_speed(work: Path, quick: bool) -> list[dict]:
+    """Golden-model inferences per second on one core (noise generation included), and weight
+    additions (SOP) per second."""
+    from .golden.raca import RacaModel, mix_seed
+    from .raca_workload import load_dataset, load_network, preset_params
+    rows = []
+    for name in ("digits", "mnist"):
+        params, data, net = preset_params(name), load_dataset(name), load_network(name)
+        model = RacaModel(params)
+        images = data.x_test[:20 if quick else 100]
+        for t in (1, 16, 64):
+            start = time.perf_counter()
+            sops = 0
+            for k, x in enumerate(images):
+                result = model.infer(net, x, t, mix_seed(k, params.lfsr_length))
+                sops += int(x.sum()) * net.sizes[1]       # layer 0 once per inference
+                for h, acts in enumerate(result.hidden):
+                    sops += int(acts.sum()) * net.sizes[h + 2]
+            elapsed = time.perf_counter() - start
+            rows.append({"dataset": name, "samples": t,
+                         "inferences_per_s": len(images) / elapsed, "sop_per_s": sops / elapsed})
+            print(f"  raca golden {name} T={t}: {len(images) / elapsed:.1f} inferences/s, "
+                  f"{sops / elapsed / 1e6:.1f} M SOP/s")
+    return rows
+
+
+def bench_fpga(work: Path, quick: bool) -> list[dict]:
+    from .bench import fpga_rows
+    return (fpga_rows("raca", ["ice40"], work, targets=("ice40-up5k", "ecp5-25f")) +
+            fpga_rows("raca", ["ecp5"], work, targets=("ecp5-25f",)))
+
+
+BENCHMARKS = {
+    "raca_accuracy": bench_accuracy,
+    "raca_rtl_mnist": bench_rtl_mnist,
+    "raca_cycles": bench_cycles,
+    "raca_statistics": bench_statistics,
+    "raca_golden": bench_golden_speed,
+    "raca_fpga": bench_fpga,
+}
+
+
+def render(entries: dict, fpga_cells) -> list[str]:
+    lines = []
+    if "raca_accuracy" in entries:
+        lines += ["## RACA: accuracy vs T (test split; golden model = RTL bit for bit)", "",
+                  "Deterministic float network (sigmoid hidden units, no noise) vs the "
+                  "integer network in the stochastic core: T samples, one vote each. "
+                  "Plot: `bench/raca_accuracy.png`.", "",
+                  "| dataset | network | float | " + " | ".join(f"T={t}" for t in ACCURACY_T)
+                  + " |", "|---|---|---|" + "---|" * len(ACCURACY_T)]
+        for r in entries["raca_accuracy"]:
+            lines.append(f"| {r['dataset']} | {'-'.join(map(str, r['sizes']))} | "
+                         f"{r['float_accuracy']:.3f} | " +
+                         " | ".join(f"{r['accuracy'][str(t)]:.3f}" for t in ACCURACY_T) + " |")
+        lines.append("")
+    if "raca_rtl_mnist" in entries:
+        r = entries["raca_rtl_mnist"][0]
+        lines += ["## RACA: MNIST through the RTL (Verilator, `mnist` preset)", "",
+                  f"First {r['images']} test images at T = {r['samples']}: {r['correct']} "
+                  f"correct ({r['accuracy']:.2f}); every prediction, vote count and cycle count "
+                  f"identical to the golden model (asserted image by image). Cycles per "
+                  f"inference: mean {r['cycles_mean']:.0f}, min {r['cycles_min']}, max "
+                  f"{r['cycles_max']}.", ""]
+    if "raca_cycles" in entries:
+        lines += ["## RACA: cycles per inference", "",
+                  "Mean over the first 50 test images, from the cycle model that every RTL "
+                  "test checks against the CYCLES register. Layer 0 is computed once per "
+                  "inference; each sample re-samples it and recomputes the later layers.", "",
+                  "| network | tile_cols | " +
+                  " | ".join(f"T={t}" for t in ACCURACY_T) + " |",
+                  "|---|---|" + "---|" * len(ACCURACY_T)]
+        groups = {}
+        for r in entries["raca_cycles"]:
+            groups.setdefault((r["dataset"], r["tile_cols"]), []).append(r)
+        for (dataset, tile_cols), rows in groups.items():
+            lines.append(f"| {'-'.join(map(str, rows[0]['sizes']))} | {tile_cols} | " +
+                         " | ".join(f"{r['cycles_mean']:.0f}" for r in rows) + " |")
+        lines.append("")
+    if "raca_statistics" in entries:
+        lines += ["## RACA: stochastic neurons measured in the RTL (Verilator)", "",
+                  "Firing frequency of bias-only hidden neurons at table arguments x (4 neurons "
+                  "per point, T = 1 per inference, mixed seeds), against the table's exact "
+                  "probability and the ideal curve (sigmoid; Phi(x/1.702) for the gauss form). "
+                  "Plot: `bench/raca_firing.png`.", "",
+                  "| form | x | trials | frequency | table | ideal |", "|---|---|---|---|---|---|"]
+        for r in entries["raca_statistics"]:
+            for f in r["firing"][::2]:
+                lines.append(f"| {r['neuron']} | {f['x']:.2f} | {f['trials']} | "
+                             f"{f['fired'] / f['trials']:.4f} | {f['exact']:.4f} | "
+                             f"{f['ideal']:.4f} |")
+        lines += ["", "Winner-takes-all (one output layer, logits = biases), T = 4095 samples "
+                  "in one inference:", "",
+                  "| form | logits | counts | softmax x T | chi2 vs softmax (p) | "
+                  "chi2 vs tables (p) |", "|---|---|---|---|---|---|"]
+        for r in entries["raca_statistics"]:
+            w = r["wta"]
+            expected = ", ".join(f"{p * w['samples']:.0f}" for p in w["softmax"])
+            lines.append(f"| {r['neuron']} | {', '.join(f'{v:g}' for v in w['logits'])} | "
+                         f"{', '.join(map(str, w['counts']))} | {expected} | "
+                         f"{w['chi2_softmax']:.2f} ({w['p_softmax']:.3f}) | "
+                         f"{w['chi2_exact']:.2f} ({w['p_exact']:.3f}) |")
+        lines.append("")
+    if "raca_golden" in entries:
+        lines += ["## RACA: golden model speed (one core)", "",
+                  "| dataset | T | inferences/s | M SOP/s |", "|---|---|---|---|"]
+        for r in entries["raca_golden"]:
+            lines.append(f"| {r['dataset']} | {r['samples']} | {r['inferences_per_s']:.1f} | "
+                         f"{r['sop_per_s'] / 1e6:.1f} |")
+        lines.append("")
+    if "raca_fpga" in entries:
+        lines += ["## RACA: resources and Fmax", "",
+                  "`ice40`: the digits network's maxima (64-32-10), 8 columns summed per cycle. "
+                  "`ecp5`: 784-64-10 maxima, 32 columns per cycle (the 784-256-10 `mnist` "
+                  "preset needs 2 Mbit of weights, more block RAM than an ECP5-25F has).", "",
+                  "| preset | target | LUT4 | FF | BRAM | Fmax (MHz) | constraint (MHz) | met |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in entries["raca_fpga"]:
+            if not r.get("fits", True):
+                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
+                lines.append(f"| {r['preset']} | {r['target']} | does not fit: "
+                             f"{over or r.get('error', '')} | | | | | |")
+                continue
+            lines.append(f"| {r['preset']} | {fpga_cells(r)} |")
+        lines.append("")
+    return lines
+
+
+def plot(entries: dict, out: Path, plt) -> None:
+    if "raca_accuracy" in entries:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for r in entries["raca_accuracy"]:
+            line, = ax.plot(ACCURACY_T, [r["accuracy"][str(t)] for t in ACCURACY_T], "o-",
+                            label=f"{r['dataset']} stochastic (golden = RTL)")
+            ax.axhline(r["float_accuracy"], color=line.get_color(), ls=":", lw=1,
+                       label=f"{r['dataset']} deterministic float")
+        rtl = entries.get("raca_rtl_mnist")
+        if rtl:
+            ax.plot([rtl[0]["samples"]], [rtl[0]["accuracy"]], "k*", ms=10,
+                    label=f"mnist RTL, first {rtl[0]['images']} images")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("samples T")
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(out / "raca_accuracy.png", dpi=110)
+        plt.close(fig)
+    if "raca_statistics" in entries:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for r in entries["raca_statistics"]:
+            x = [f["x"] for f in r["firing"]]
+            freq = [f["fired"] / f["trials"] for f in r["firing"]]
+            n = r["firing"][0]["trials"]
+            err = [3 * np.sqrt(max(f["exact"] * (1 - f["exact"]), 1e-9) / n)
+                   for f in r["firing"]]
+            ax.errorbar(x, freq, yerr=err, fmt="o", ms=3, label=f"RTL, {r['neuron']} form")
+        grid = np.linspace(-9, 9, 200)
+        ax.plot(grid, 1 / (1 + np.exp(-grid)), "k-", lw=1, label="sigmoid(x)")
+        ax.set_xlabel("table argument x = z' 2^-F")
+        ax.set_ylabel("firing frequency")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(out / "raca_firing.png", dpi=110)
+        plt.close(fig)
