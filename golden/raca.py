@@ -377,10 +377,10 @@ def mix_seed(index: int, length: int, base: int = 0) -> int:
 
 def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -> int:
     """Busy cycles of an inference whose noise is never late (the CYCLES register; with late
-    noise, CYCLES = this + NOISE_WAIT). Per layer: 1 setup; per column tile (all tiles of
-    layer 0 on the first sample only): 1 bias read + 1 + one cycle per active input or empty
-    scan chunk + 1 flush, and one per neuron drained; then 2 + one per neuron sampled. Plus 1
-    for the seed."""
+    noise, CYCLES = this + NOISE_WAIT). 1 for the seed, then per sample and layer: 1 setup;
+    per column tile (all tiles of layer 0 on the first sample only) 1 bias read + 1 + per scan
+    chunk 1 + max(active inputs, 1), + 2 to finish the last addition; one per neuron drained
+    and 2 for the last writes; then one per neuron sampled + 4."""
     sw, tc = params.scan_width, params.tile_cols
     samples = len(result.winners)
     total = 1
@@ -390,10 +390,10 @@ def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -
             total += 1
             if l > 0 or t == 0:
                 n_in = len(acts)
-                scan = 1 + sum(max(int(acts[k:k + sw].sum()), 1) for k in range(0, n_in, sw))
-                tiles = ceil_div(n_out, tc)
-                total += tiles * (2 + scan) + n_out
-            total += n_out + 2
+                scan = 1 + sum(1 + max(int(acts[k:k + sw].sum()), 1)
+                               for k in range(0, n_in, sw))
+                total += ceil_div(n_out, tc) * (3 + scan) + n_out + 2
+            total += n_out + 4
             if l < net.layers - 1:
                 acts = result.hidden[l][t]
     return total

@@ -75,7 +75,7 @@ class RacaCore(wiring.Component):
         a_wr, a_rd = acts.write_port(), acts.read_port()
         z_wr, z_rd = preacts.write_port(), preacts.read_port()
 
-        m.submodules.neuron = neuron = RacaNeuron(p)
+        m.submodules.neuron = neuron = RacaNeuron(p, tag_width=(size_limit - 1).bit_length() or 1)
 
         # -- registers -------------------------------------------------------------------------
         layers = Signal(range(p.max_layers + 1), init=p.max_layers)
@@ -157,9 +157,9 @@ class RacaCore(wiring.Component):
         # -- sequencer state ---------------------------------------------------------------------
         sample = Signal.like(samples)
         layer = Signal(range(max(2, p.max_layers)))
-        n_in = Signal.like(sizes[0])
         n_out = Signal.like(sizes[0])
         last_layer = Signal()
+        shift = Signal.like(shifts[0])
         row_tiles = Signal(range(p.weight_tiles + 1))
         tile_ptr = Signal(range(p.weight_tiles + 1))
         bias_ptr = Signal(range(p.bias_depth + 1))
@@ -169,39 +169,78 @@ class RacaCore(wiring.Component):
         act_write_base = Signal(range(act_depth + 1))
         z_base = Signal(range(z_region + 1))
 
+        # Scan: one chunk of scan_width activation bits at a time, from a register.
         chunks = Signal(range(p.max_inputs // sw + 2))
         last_mask = Signal(sw)
         next_chunk = Signal.like(chunks)
         chunk = Signal.like(chunks)                 # index of the chunk in `bits`
+        chunk_is_last = Signal()
+        chunk_tile = Signal.like(tile_ptr)          # the tile holding the chunk's rows
         bits = Signal(sw)                           # its inputs not yet accumulated
-        fresh = Signal()                            # the chunk is on a_rd.data, not in `bits`
-        w_valid = Signal()
+        loading = Signal()                          # the chunk is on a_rd.data this cycle
+        w_read = Signal()                           # a weight row is on w_rd.data
+        w_row = Signal(tc * p.weight_width)
+        w_add = Signal()
         bias_load = Signal()
 
         accs = [Signal(signed(p.acc_width), name=f"acc{c}") for c in range(tc)]
         left = Signal.like(n_out)                   # neurons of the layer not yet drained
         column = Signal(range(tc))
         z_ptr = Signal(range(z_region + size_limit + 1))
+        # Drain pipeline: shift, then clamp, then write.
+        shifted = Signal(signed(p.acc_width))
+        shifted_addr = Signal.like(z_ptr)
+        shifted_valid = Signal()
+        clamp_hidden = Signal()
+        stored = Signal(signed(p.acc_width))
+        stored_addr = Signal.like(z_ptr)
+        stored_valid = Signal()
 
         neuron_index = Signal.like(n_out)
         packed = Signal(sw)
         best_score = Signal(signed(neuron.score_width))
         best_class = Signal(range(p.max_classes))
+        half = 1 << (p.table_bits - 1)
 
-        m.d.comb += [
-            w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1),
-            neuron.z.eq(z_rd.data.as_signed()),
-            neuron.shift.eq(shifts[layer]),
-            neuron.words.eq(self.noise.payload),
-        ]
+        m.d.comb += [w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1)]
+
+        # Accumulators: preset with the biases, then one registered weight row per cycle.
+        m.d.sync += [w_row.eq(w_rd.data), w_add.eq(w_read), w_read.eq(0), bias_load.eq(0)]
         with m.If(bias_load):
             for c, acc in enumerate(accs):
                 m.d.sync += acc.eq(b_rd.data[c * p.bias_width:(c + 1) * p.bias_width].as_signed())
-        with m.Elif(w_valid):
+        with m.Elif(w_add):
             for c, acc in enumerate(accs):
-                weight = w_rd.data[c * p.weight_width:(c + 1) * p.weight_width].as_signed()
+                weight = w_row[c * p.weight_width:(c + 1) * p.weight_width].as_signed()
                 m.d.sync += acc.eq(acc + weight)
-        m.d.sync += [bias_load.eq(0), w_valid.eq(0)]
+
+        # Drain pipeline (runs on while the next tile starts).
+        m.d.sync += [shifted_valid.eq(0), stored_valid.eq(0),
+                     stored.eq(shifted), stored_addr.eq(shifted_addr),
+                     stored_valid.eq(shifted_valid)]
+        with m.If(clamp_hidden & (shifted < -half)):
+            m.d.sync += stored.eq(-half)
+        with m.If(clamp_hidden & (shifted > half - 1)):
+            m.d.sync += stored.eq(half - 1)
+        m.d.comb += [z_wr.addr.eq(stored_addr), z_wr.data.eq(stored), z_wr.en.eq(stored_valid)]
+
+        # Sampling: the neuron pipeline's results are packed (hidden) or compared (output).
+        m.d.comb += [neuron.z.eq(z_rd.data.as_signed()), neuron.words.eq(self.noise.payload),
+                     neuron.tag.eq(neuron_index)]
+        done_index = neuron.out_tag
+        with m.If(neuron.out_valid):
+            with m.If(last_layer):
+                with m.If((done_index == 0) | (neuron.score > best_score)):
+                    m.d.sync += [best_score.eq(neuron.score), best_class.eq(done_index)]
+            with m.Else():
+                position = done_index[:sw_bits] if sw_bits else Const(0, 1)
+                word = Signal(sw)
+                m.d.comb += word.eq(packed | (neuron.fire << position))
+                m.d.sync += packed.eq(word)
+                with m.If((position == sw - 1) | (done_index == n_out - 1)):
+                    m.d.comb += [a_wr.addr.eq(act_write_base + (done_index >> sw_bits)),
+                                 a_wr.data.eq(word), a_wr.en.eq(1)]
+                    m.d.sync += packed.eq(0)
 
         with m.If(~idle):
             m.d.sync += cycles.eq(cycles + 1)
@@ -224,8 +263,9 @@ class RacaCore(wiring.Component):
             with m.State("LAYER"):
                 size_in, size_out = sizes[layer], sizes[layer + 1]
                 m.d.sync += [
-                    n_in.eq(size_in), n_out.eq(size_out), left.eq(size_out),
-                    last_layer.eq(layer == layers - 1),
+                    n_out.eq(size_out), left.eq(size_out),
+                    last_layer.eq(layer == layers - 1), clamp_hidden.eq(layer != layers - 1),
+                    shift.eq(shifts[layer]),
                     row_tiles.eq((size_in + tr - 1) >> tr_bits),
                     chunks.eq((size_in + sw - 1) >> sw_bits),
                     last_mask.eq(Mux(size_in[:sw_bits] == 0, (1 << sw) - 1,
@@ -245,45 +285,58 @@ class RacaCore(wiring.Component):
             with m.State("BIAS"):
                 m.d.comb += b_rd.addr.eq(bias_ptr)
                 m.d.sync += [bias_ptr.eq(bias_ptr + 1), bias_load.eq(1), next_chunk.eq(0),
-                             bits.eq(0), fresh.eq(0)]
+                             bits.eq(0), loading.eq(0)]
                 m.next = "ACC"
 
             with m.State("ACC"):
-                avail = Signal(sw)
-                m.d.comb += avail.eq(Mux(fresh, a_rd.data & Mux(chunk == chunks - 1, last_mask,
-                                                               (1 << sw) - 1), bits))
-                lowest = Signal(sw_bits or 1)
-                for k in reversed(range(sw)):
-                    with m.If(avail[k]):
-                        m.d.comb += lowest.eq(k)
-                remaining = Signal(sw)
-                m.d.comb += remaining.eq(avail & (avail - 1))         # clears the lowest bit
-                index = Cat(lowest[:sw_bits], chunk)                   # the input's number
-                tile = tile_ptr + (index >> tr_bits)
-                m.d.comb += w_rd.addr.eq(Cat(index[:tr_bits], tile))
-                m.d.sync += [w_valid.eq(avail != 0), bits.eq(remaining), fresh.eq(0)]
-                with m.If(remaining == 0):
-                    with m.If(next_chunk != chunks):
-                        m.d.comb += a_rd.addr.eq(act_read_base + next_chunk)
-                        m.d.sync += [chunk.eq(next_chunk), next_chunk.eq(next_chunk + 1),
-                                     fresh.eq(1)]
-                    with m.Else():
-                        m.next = "FLUSH"
+                with m.If(loading):
+                    mask = Mux(chunk_is_last, last_mask, (1 << sw) - 1)
+                    m.d.sync += [bits.eq(a_rd.data & mask), loading.eq(0)]
+                with m.Else():
+                    lowest = Signal(max(1, sw_bits))
+                    for k in reversed(range(sw)):
+                        with m.If(bits[k]):
+                            m.d.comb += lowest.eq(k)
+                    remaining = Signal(sw)
+                    m.d.comb += remaining.eq(bits & (bits - 1))       # clears the lowest bit
+                    row = Cat(lowest[:sw_bits], chunk)[:tr_bits]      # row within the tile
+                    m.d.comb += w_rd.addr.eq(Cat(row, chunk_tile))
+                    m.d.sync += [w_read.eq(bits != 0), bits.eq(remaining)]
+                    with m.If(remaining == 0):
+                        with m.If(next_chunk != chunks):
+                            m.d.comb += a_rd.addr.eq(act_read_base + next_chunk)
+                            m.d.sync += [
+                                chunk.eq(next_chunk), next_chunk.eq(next_chunk + 1),
+                                chunk_is_last.eq(next_chunk == chunks - 1),
+                                chunk_tile.eq(tile_ptr + (next_chunk >> (tr_bits - sw_bits))),
+                                loading.eq(1)]
+                        with m.Else():
+                            m.next = "FLUSH"
 
-            with m.State("FLUSH"):                  # the last weight row is being added
+            with m.State("FLUSH"):                  # the last weight row is on w_rd.data
+                m.next = "FLUSH_ADD"
+
+            with m.State("FLUSH_ADD"):              # ... and is being added
                 m.d.sync += [tile_ptr.eq(tile_ptr + row_tiles), column.eq(0)]
                 m.next = "DRAIN"
 
             with m.State("DRAIN"):
-                m.d.comb += [z_wr.addr.eq(z_ptr), z_wr.data.eq(accs[0]), z_wr.en.eq(1)]
+                m.d.sync += [shifted.eq(accs[0] >> shift), shifted_addr.eq(z_ptr),
+                             shifted_valid.eq(1)]
                 m.d.sync += [a.eq(b) for a, b in zip(accs, accs[1:])]
                 m.d.sync += [z_ptr.eq(z_ptr + 1), left.eq(left - 1), column.eq(column + 1)]
                 with m.If(left == 1):
                     with m.If((layer == 0) & (sample == 0)):
                         m.d.sync += [kept_tile_ptr.eq(tile_ptr), kept_bias_ptr.eq(bias_ptr)]
-                    m.next = "SAMPLE_START"
+                    m.next = "DRAIN_TAIL"
                 with m.Elif(column == tc - 1):
                     m.next = "BIAS"
+
+            with m.State("DRAIN_TAIL"):             # the last two writes land
+                m.next = "DRAIN_TAIL_2"
+
+            with m.State("DRAIN_TAIL_2"):
+                m.next = "SAMPLE_START"
 
             with m.State("SAMPLE_START"):
                 m.d.comb += z_rd.addr.eq(z_base)
@@ -291,29 +344,21 @@ class RacaCore(wiring.Component):
                 m.next = "SAMPLE"
 
             with m.State("SAMPLE"):
-                position = neuron_index[:sw_bits] if sw_bits else Const(0, 1)
                 with m.If(self.noise.valid):
-                    m.d.comb += [self.noise.ready.eq(1),
+                    m.d.comb += [self.noise.ready.eq(1), neuron.valid.eq(1),
                                  z_rd.addr.eq(z_base + neuron_index + 1)]
                     m.d.sync += neuron_index.eq(neuron_index + 1)
-                    with m.If(last_layer):
-                        with m.If((neuron_index == 0) | (neuron.score > best_score)):
-                            m.d.sync += [best_score.eq(neuron.score),
-                                         best_class.eq(neuron_index)]
-                    with m.Else():
-                        word = Signal(sw)
-                        m.d.comb += word.eq(packed | (neuron.fire << position))
-                        m.d.sync += packed.eq(word)
-                        with m.If((position == sw - 1) | (neuron_index == n_out - 1)):
-                            m.d.comb += [a_wr.addr.eq(act_write_base +
-                                                      (neuron_index >> sw_bits)),
-                                         a_wr.data.eq(word), a_wr.en.eq(1)]
-                            m.d.sync += packed.eq(0)
                     with m.If(neuron_index == n_out - 1):
-                        m.next = "NEXT"
+                        m.next = "SAMPLE_TAIL"
                 with m.Else():
                     m.d.comb += z_rd.addr.eq(z_base + neuron_index)
                     m.d.sync += noise_wait.eq(noise_wait + 1)
+
+            with m.State("SAMPLE_TAIL"):            # the neuron pipeline empties
+                m.next = "SAMPLE_TAIL_2"
+
+            with m.State("SAMPLE_TAIL_2"):
+                m.next = "NEXT"
 
             with m.State("NEXT"):
                 with m.If(~last_layer):

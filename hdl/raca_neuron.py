@@ -1,8 +1,10 @@
-"""One stochastic neuron decision per cycle: the hidden neurons' binarization and the output
-layer's Gumbel score, from a pre-activation and one noise transfer.
+"""The stochastic neuron decision: the hidden neurons' binarization and the output layer's
+Gumbel score, from a table argument and one noise transfer, one neuron per cycle.
 
-Purely combinational; the tables are small ROMs built from the same functions the golden model
-uses (`cimforge.golden.raca`), so the decisions are bit-identical by construction.
+Two pipeline stages, each ending in registers: (1) the inputs are registered and a gauss-form
+noise sum is formed; (2) the table lookup and the comparison (or the score addition). The
+tables are small ROMs built from the same functions the golden model uses
+(`cimforge.golden.raca`), so the decisions are bit-identical by construction.
 """
 
 from amaranth.hdl import Module, Signal, signed
@@ -10,13 +12,15 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..golden.raca import MAX_SHIFT, gauss_table, gumbel_table, sigmoid_table, threshold_table
+from ..golden.raca import gauss_table, gumbel_table, sigmoid_table, threshold_table
 from ..params.raca import RacaParams
 
+LATENCY = 2
 
-def _signed_width(values) -> int:
-    return max(max(v.bit_length() for v in values), max((-v - 1).bit_length()
-                                                        for v in values)) + 1
+
+def signed_width(values) -> int:
+    return max(max(v.bit_length() for v in values),
+               max((-v - 1).bit_length() for v in values)) + 1
 
 
 def _rom(m: Module, name: str, values, width: int):
@@ -27,56 +31,59 @@ def _rom(m: Module, name: str, values, width: int):
 
 
 class RacaNeuron(wiring.Component):
-    """`z` (the exact pre-activation), `shift` (the layer's table scale) and `words` (one noise
-    transfer) give `fire` (hidden-neuron decision) and `score` (output-layer Gumbel score)."""
+    """In: `valid`, `z` (the table argument z' = z >> shift, already clamped for hidden
+    layers), `words` (one noise transfer), `tag`. Out, `LATENCY` cycles later: `out_valid`,
+    `fire` (hidden decision, from the clamped argument), `score` (z' + G[word 0]), `out_tag`."""
 
-    def __init__(self, params: RacaParams):
+    def __init__(self, params: RacaParams, tag_width: int):
         self.params = params
         p = params
         self.gumbel = gumbel_table(p.noise_bits, p.frac_bits)
-        self.score_width = max(p.acc_width, _signed_width(self.gumbel)) + 1
+        self.score_width = max(p.acc_width, signed_width(self.gumbel)) + 1
         super().__init__({
+            "valid": In(1),
             "z": In(signed(p.acc_width)),
-            "shift": In(range(MAX_SHIFT + 1)),
             "words": In(data.ArrayLayout(p.noise_bits, p.noise_words)),
+            "tag": In(tag_width),
+            "out_valid": Out(1),
             "fire": Out(1),
             "score": Out(signed(self.score_width)),
+            "out_tag": Out(tag_width),
         })
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
-        half = 1 << (p.table_bits - 1)
 
-        shifted = Signal(signed(p.acc_width))
-        m.d.comb += shifted.eq(self.z >> self.shift)           # arithmetic: floor(z / 2^s)
-        clamped = Signal(signed(p.table_bits + 1))              # one spare bit for TH = 2^(Z-1)
-        with m.If(shifted < -half):
-            m.d.comb += clamped.eq(-half)
-        with m.Elif(shifted > half - 1):
-            m.d.comb += clamped.eq(half - 1)
-        with m.Else():
-            m.d.comb += clamped.eq(shifted)
+        # Stage 1: register the inputs (and the gauss form's noise sum).
+        valid = Signal()
+        z = Signal.like(self.z)
+        first = Signal(p.noise_bits)
+        tag = Signal.like(self.tag)
+        m.d.sync += [valid.eq(self.valid), z.eq(self.z), first.eq(self.words[0]),
+                     tag.eq(self.tag)]
+        if p.neuron == "gauss":
+            noise_sum = Signal(range(p.noise_words * ((1 << p.noise_bits) - 1) + 1))
+            m.d.sync += noise_sum.eq(sum(self.words[k] for k in range(p.noise_words)))
 
-        first = self.words[0]
+        # Stage 2: look up and compare.
+        clamped = z[:p.table_bits + 1].as_signed()        # hidden arguments are pre-clamped
         if p.neuron == "sigmoid":
             prob = _rom(m, "prob", sigmoid_table(p.noise_bits, p.frac_bits), p.noise_bits + 1)
             # Table index: c + 2^(Z-1), i.e. c with its sign bit inverted.
-            m.d.comb += [prob.addr.eq(clamped[:p.table_bits] ^ half),
-                         self.fire.eq(first < prob.data)]
+            m.d.comb += prob.addr.eq(z[:p.table_bits] ^ (1 << (p.table_bits - 1)))
+            fire = first < prob.data
         else:
             if p.neuron == "threshold":
-                table = threshold_table(p.noise_bits, p.frac_bits)
-                index = first
+                table, index = threshold_table(p.noise_bits, p.frac_bits), first
             else:
                 table = gauss_table(p.noise_bits, p.frac_bits, p.gauss_terms)
-                index = sum(self.words[k] for k in range(p.noise_words))
+                index = noise_sum
             thresh = _rom(m, "thresh", table, p.table_bits + 1)
-            m.d.comb += [thresh.addr.eq(index),
-                         self.fire.eq(clamped >= thresh.data.as_signed())]
-
-        gumbel_width = _signed_width(self.gumbel)
-        gumbel = _rom(m, "gumbel", self.gumbel, gumbel_width)
-        m.d.comb += [gumbel.addr.eq(first),
-                     self.score.eq(shifted + gumbel.data.as_signed())]
+            m.d.comb += thresh.addr.eq(index)
+            fire = clamped >= thresh.data.as_signed()
+        gumbel = _rom(m, "gumbel", self.gumbel, signed_width(self.gumbel))
+        m.d.comb += gumbel.addr.eq(first)
+        m.d.sync += [self.out_valid.eq(valid), self.fire.eq(fire),
+                     self.score.eq(z + gumbel.data.as_signed()), self.out_tag.eq(tag)]
         return m

@@ -64,7 +64,7 @@ def test_weight_and_bias_layout():
     """Tile (rt, ct) of layer l is tile base_l + ct * row_tiles + rt; bias words per column
     tile, layers in order."""
     params = RacaParams(max_layers=2, max_inputs=5, max_hidden=3, max_classes=2, tile_rows=2,
-                        tile_cols=2, weight_width=4, bias_width=6)
+                        tile_cols=2, weight_width=4, bias_width=6, scan_width=2)
     w0 = np.arange(15).reshape(5, 3) - 7
     w1 = np.array([[1, -1], [2, -2], [3, -3]])
     net = Network([w0, w1], [np.array([1, 2, 3]), np.array([-1, -2])], [0, 0])
@@ -128,13 +128,14 @@ def test_model_matches_a_direct_loop():
 
 def test_cycle_model_by_hand():
     """One layer, 2 classes, 1 tile, 3 inputs (2 active) in one scan chunk, T = 2:
-    seed 1; sample 0: layer setup 1, bias 1, scan 1 + 2, flush 1, drain 2, sample 2 + 2;
-    sample 1: setup 1, sample 2 + 2."""
-    params = RacaParams(max_layers=1, max_inputs=3, max_classes=2, tile_rows=4, tile_cols=2)
+    seed 1; sample 0: layer setup 1, bias 1, scan 1 + (1 + 2), finish 2, drain 2 + 2,
+    sample 2 + 4; sample 1: setup 1, sample 2 + 4."""
+    params = RacaParams(max_layers=1, max_inputs=3, max_classes=2, tile_rows=4, tile_cols=2,
+                        scan_width=4)
     net = Network([np.ones((3, 2), np.int64)], [np.zeros(2, np.int64)], [0])
     x = np.array([1, 0, 1])
     result = RacaModel(params).infer(net, x, 2, 1)
-    assert raca.cycles(params, net, x, result) == 1 + (1 + 1 + 3 + 1 + 2 + 4) + (1 + 4)
+    assert raca.cycles(params, net, x, result) == 1 + (1 + 1 + 4 + 2 + 4 + 6) + (1 + 6)
 
 
 def test_network_checks():
@@ -164,6 +165,8 @@ def test_bad_parameters():
         RacaParams(neuron="relu")
     with pytest.raises(ParamError, match="scan_width"):
         RacaParams(scan_width=12)
+    with pytest.raises(ParamError, match="scan_width.*tile_rows"):
+        RacaParams(scan_width=16, tile_rows=8)
 
 
 def test_mix_seed_spreads_consecutive_indices():

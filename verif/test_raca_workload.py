@@ -16,7 +16,7 @@ from cimforge.verif import harness
 
 def stats_params(neuron: str) -> RacaParams:
     return RacaParams(max_layers=2, max_inputs=8, max_hidden=64, max_classes=8, tile_rows=8,
-                      tile_cols=16, max_samples=4095, neuron=neuron)
+                      tile_cols=16, scan_width=8, max_samples=4095, neuron=neuron)
 
 
 @pytest.mark.parametrize("neuron", ["sigmoid", "gauss"])

@@ -54,6 +54,9 @@ class RacaParams(Params):
                                           "bits of the input index)")
         if self.scan_width & (self.scan_width - 1):
             raise self.error("scan_width", "must be a power of two")
+        if self.scan_width > self.tile_rows:
+            raise self.error("scan_width", f"must not exceed tile_rows = {self.tile_rows} (a "
+                                           f"scan chunk then lies in one tile)")
         if self.max_layers > 1 and self.max_classes > self.max_hidden:
             raise self.error("max_classes", f"must not exceed max_hidden = {self.max_hidden}")
         if self.noise_bits > self.lfsr_length:
