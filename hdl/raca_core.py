@@ -95,16 +95,25 @@ class RacaCore(wiring.Component):
         refused = Signal()
 
         # -- host interface ----------------------------------------------------------------------
-        cmd = self.cmd.payload
-        take = self.cmd.valid & self.cmd.ready
+        # Commands are registered on entry, so decoding starts from flip-flops.
+        cmd = Signal(cmd_layout(p))
+        held = Signal()
+        can_take = Signal()
+        take = held & can_take
+        m.d.comb += self.cmd.ready.eq(~held | take)
+        with m.If(self.cmd.valid & self.cmd.ready):
+            m.d.sync += [cmd.eq(self.cmd.payload), held.eq(1)]
+        with m.Elif(take):
+            m.d.sync += held.eq(0)
+
         is_read = (cmd.op == Op.READ_REG) | (cmd.op == Op.READ_ACT)
         read_pending = Signal()
         idle = Signal()
         m.d.comb += [
             self.busy.eq(~idle),
             # While an inference runs only NOP and READ_REG are taken; the rest waits.
-            self.cmd.ready.eq((idle | (cmd.op == Op.NOP) | (cmd.op == Op.READ_REG)) &
-                              ~(is_read & (self.rdata.valid | read_pending))),
+            can_take.eq((idle | (cmd.op == Op.NOP) | (cmd.op == Op.READ_REG)) &
+                        ~(is_read & (self.rdata.valid | read_pending))),
         ]
         with m.If(self.rdata.ready):
             m.d.sync += self.rdata.valid.eq(0)
@@ -151,8 +160,9 @@ class RacaCore(wiring.Component):
                     m.d.sync += refused.eq(bad)
                 with m.Default():
                     m.d.comb += bad.eq(1)
-            with m.If(bad):
-                m.d.sync += dropped.eq(dropped + 1)
+        dropped_now = Signal()                      # registered: keeps the adder off decode
+        m.d.sync += dropped_now.eq(take & bad)
+        m.d.sync += dropped.eq(dropped + dropped_now)
 
         # -- sequencer state ---------------------------------------------------------------------
         sample = Signal.like(samples)
