@@ -377,13 +377,14 @@ def mix_seed(index: int, length: int, base: int = 0) -> int:
 
 def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -> int:
     """Busy cycles of an inference whose noise is never late (the CYCLES register; with late
-    noise, CYCLES = this + NOISE_WAIT). 1 for the seed, then per sample and layer: 1 setup;
+    noise, CYCLES = this + NOISE_WAIT). 2 to check the START and send the seed, 1 per sample
+    to count its vote, and per sample and layer: 1 setup;
     per column tile (all tiles of layer 0 on the first sample only) 1 bias read + 1 + per scan
     chunk 1 + max(active inputs, 1), + 2 to finish the last addition; one per neuron drained
     and 2 for the last writes; then one per neuron sampled + 4."""
     sw, tc = params.scan_width, params.tile_cols
     samples = len(result.winners)
-    total = 1
+    total = 2 + samples
     for t in range(samples):
         acts = np.asarray(x)
         for l, n_out in enumerate(net.sizes[1:]):

@@ -154,14 +154,12 @@ class RacaCore(wiring.Component):
                     m.d.comb += a_rd.addr.eq(addr)
                     m.d.sync += read_pending.eq(~bad)
                 with m.Case(Op.START):
-                    # The class count is the size after the last layer.
-                    m.d.comb += bad.eq((out_layer_size < 2) | (out_layer_size > p.max_classes))
-                    m.d.comb += start.eq(~bad)
-                    m.d.sync += refused.eq(bad)
+                    m.d.comb += start.eq(1)             # checked in state CHECK
                 with m.Default():
                     m.d.comb += bad.eq(1)
+        refuse = Signal()
         dropped_now = Signal()                      # registered: keeps the adder off decode
-        m.d.sync += dropped_now.eq(take & bad)
+        m.d.sync += dropped_now.eq((take & bad) | refuse)
         m.d.sync += dropped.eq(dropped + dropped_now)
 
         # -- sequencer state ---------------------------------------------------------------------
@@ -210,6 +208,7 @@ class RacaCore(wiring.Component):
         packed = Signal(sw)
         best_score = Signal(signed(neuron.score_width))
         best_class = Signal(range(p.max_classes))
+        votes = Signal(p.count_width)
         half = 1 << (p.table_bits - 1)
 
         m.d.comb += [w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1)]
@@ -259,8 +258,18 @@ class RacaCore(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += idle.eq(1)
                 with m.If(start):
-                    m.d.sync += [done.eq(0), cycles.eq(0), noise_wait.eq(0), sample.eq(0),
-                                 layer.eq(0), tile_ptr.eq(0), bias_ptr.eq(0), top_count.eq(0),
+                    m.d.sync += [done.eq(0), cycles.eq(0)]
+                    m.next = "CHECK"
+
+            with m.State("CHECK"):
+                # The class count is the size after the last layer.
+                with m.If((out_layer_size < 2) | (out_layer_size > p.max_classes)):
+                    m.d.comb += refuse.eq(1)
+                    m.d.sync += refused.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += [refused.eq(0), noise_wait.eq(0), sample.eq(0), layer.eq(0),
+                                 tile_ptr.eq(0), bias_ptr.eq(0), top_count.eq(0),
                                  prediction.eq(0)]
                     m.d.sync += [count.eq(0) for count in counts]
                     m.next = "SEED"
@@ -375,17 +384,20 @@ class RacaCore(wiring.Component):
                     m.d.sync += layer.eq(layer + 1)
                     m.next = "LAYER"
                 with m.Else():
-                    votes = counts[best_class] + 1
-                    m.d.sync += counts[best_class].eq(votes)
-                    with m.If((votes > top_count) |
-                              ((votes == top_count) & (best_class < prediction))):
-                        m.d.sync += [top_count.eq(votes), prediction.eq(best_class)]
-                    m.d.sync += [layer.eq(0), sample.eq(sample + 1)]
-                    with m.If(sample == samples - 1):
-                        m.d.sync += done.eq(1)
-                        m.next = "IDLE"
-                    with m.Else():
-                        m.next = "LAYER"
+                    m.d.sync += votes.eq(counts[best_class] + 1)
+                    m.next = "VOTE"
+
+            with m.State("VOTE"):
+                m.d.sync += counts[best_class].eq(votes)
+                with m.If((votes > top_count) |
+                          ((votes == top_count) & (best_class < prediction))):
+                    m.d.sync += [top_count.eq(votes), prediction.eq(best_class)]
+                m.d.sync += [layer.eq(0), sample.eq(sample + 1)]
+                with m.If(sample == samples - 1):
+                    m.d.sync += done.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.next = "LAYER"
         return m
 
     def _write_reg(self, m, addr, value, bad, layers, samples, seed, sizes, shifts, size_limit):

@@ -114,7 +114,7 @@ async def bad_commands(dut):
     # A START whose output layer has one class is refused; the sizes are then restored.
     refused_start = [command(p, Op.WRITE_REG, Reg.SIZE + net.layers, 1), command(p, Op.START)]
     await host.send(refused_start)
-    status = await host.reg(Reg.STATUS)
+    status = await host.wait_done(20)
     assert status == REFUSED, f"status after a refused START: {status:#x}"
     dropped = await host.reg(Reg.DROPPED)
     assert dropped == len(bad) + 1, f"DROPPED = {dropped}, sent {len(bad) + 1} bad commands"

@@ -128,14 +128,14 @@ def test_model_matches_a_direct_loop():
 
 def test_cycle_model_by_hand():
     """One layer, 2 classes, 1 tile, 3 inputs (2 active) in one scan chunk, T = 2:
-    seed 1; sample 0: layer setup 1, bias 1, scan 1 + (1 + 2), finish 2, drain 2 + 2,
-    sample 2 + 4; sample 1: setup 1, sample 2 + 4."""
+    check + seed 2; sample 0: layer setup 1, bias 1, scan 1 + (1 + 2), finish 2, drain 2 + 2,
+    sample 2 + 4, vote 1; sample 1: setup 1, sample 2 + 4, vote 1."""
     params = RacaParams(max_layers=1, max_inputs=3, max_classes=2, tile_rows=4, tile_cols=2,
                         scan_width=4)
     net = Network([np.ones((3, 2), np.int64)], [np.zeros(2, np.int64)], [0])
     x = np.array([1, 0, 1])
     result = RacaModel(params).infer(net, x, 2, 1)
-    assert raca.cycles(params, net, x, result) == 1 + (1 + 1 + 4 + 2 + 4 + 6) + (1 + 6)
+    assert raca.cycles(params, net, x, result) == 2 + (1 + 1 + 4 + 2 + 4 + 6 + 1) + (1 + 6 + 1)
 
 
 def test_network_checks():
