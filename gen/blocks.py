@@ -12,6 +12,7 @@ from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
 from .params.lfsr_bank import LfsrBankParams
 from .params.raca import RacaParams
+from .params.uart_bridge import UartBridgeParams
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ def _raca(params):
     from .hdl.axis_top import AxisTop
     from .hdl.raca_top import RacaTop
     return AxisTop(RacaTop(params))
+
+
+def _uart_bridge(params):
+    from .hdl.uart_bridge import UartBridge
+    top = get(params.design).build(params.core_params())
+    top._MustUse__silence = True          # only its core is used: the bridge drives streams
+    core = top.core
+    return UartBridge(core, params.divisor, timeout=params.timeout,
+                      byte_timeout_bits=params.byte_timeout_bits)
 
 
 BLOCKS: dict[str, Block] = {b.name: b for b in [
@@ -111,3 +121,12 @@ def get(name: str) -> Block:
     if name not in BLOCKS:
         raise ParamError(f"unknown block '{name}'; blocks are {', '.join(BLOCKS)}")
     return BLOCKS[name]
+
+
+# The bridge's parameters name another block and preset, which `check()` looks up here, so it
+# is registered once the others are.
+BLOCKS["uart_bridge"] = Block(
+    "uart_bridge", "A core behind the UART host bridge (framed requests: write/read its "
+    "streams, error counters); what the board tops run", UartBridgeParams, _uart_bridge,
+    presets={"lfsr": UartBridgeParams(),
+             "raca-ice40": UartBridgeParams(design="raca", preset="ice40")})
