@@ -163,7 +163,7 @@ class UartBridge(wiring.Component):
                                               *[Const(b, 8) for b in self.out_bytes]))
                     answer(proto.OK, 2 + len(self.inputs) + len(self.outputs))
                 with m.Else():
-                    answer(proto.BAD_CRC)
+                    answer(proto.BAD_REQUEST)
 
             with m.State("WRITE"):
                 m.d.sync += op_timer.eq(op_timer + 1)
