@@ -126,8 +126,14 @@ def _simulator(sim: str, **kwargs):
     if sim == "icarus":
         # Verilog-2005 semantics: cocotb-test asks for -g2012, where Icarus sets declaration
         # initialisers without an event, so Amaranth's `always @*` blocks whose inputs never
-        # change would keep X forever. The later -g2005 wins.
+        # change would keep X forever. The later -g2005 wins. Gate-level netlists have no such
+        # blocks.
+        gates = kwargs.pop("gates", False)
+        if gates:
+            # Icarus 11 does not take port defaults (SystemVerilog) in the iCE40 cell models.
+            return simulator.Icarus(defines=["NO_ICE40_DEFAULT_ASSIGNMENTS"], **kwargs)
         return simulator.Icarus(compile_args=["-g2005"], **kwargs)
+    kwargs.pop("gates", None)
     # Verilator writes VCD (dump.vcd): its FST writer needs liblz4 headers, not always present.
     waves = kwargs.pop("waves")
     return Verilator(compile_args=["-Wno-fatal",
@@ -142,27 +148,44 @@ def _simulator(sim: str, **kwargs):
                      waves=False, **kwargs)
 
 
+def gate_level_sources(params: Params, family: str) -> list[Path]:
+    """The configuration's netlist synthesised for `family`, and the cell models (once)."""
+    from ..fpga.netlist import cell_models, synthesize
+    verilog = emit_once(params)
+    directory = config_dir(params) / f"gates-{family}"
+    with _locked(directory):
+        netlist = directory / "netlist.v"
+        if not netlist.exists():
+            synthesize(verilog, params.block, family, directory)
+    return [netlist, cell_models(family)]
+
+
 def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=None,
-        args: dict | None = None, seed: int = 1, quiet: bool = False) -> Path:
+        args: dict | None = None, seed: int = 1, quiet: bool = False,
+        gates: str | None = None) -> Path:
     """Run the cocotb test module `module` (dotted name) on `params`'s Verilog in `sim`.
 
     With `quiet`, the simulator's output goes to `<run dir>/sim.log` instead of the log.
+    With `gates` (an FPGA family: ice40, ecp5), the testbench runs on the synthesised netlist
+    over yosys' cell models instead of the RTL.
 
     Raises `SimulatorMissing` if the simulator is not installed, and fails (SystemExit from
     cocotb-test) if any cocotb test fails. Returns the run directory.
     """
     check_simulator(sim)
-    verilog = emit_once(params)
+    sources = gate_level_sources(params, gates) if gates else [emit_once(params)]
     waves = waves_requested()
     build_dir = config_dir(params) / (f"{sim}-waves" if waves else sim)
+    if gates:
+        build_dir = build_dir.with_name(f"{build_dir.name}-gates-{gates}")
     run_dir = build_dir / "runs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / "results.xml"
     results.unlink(missing_ok=True)           # a crashed run must not pass on old results
     env = {"CIMFORGE_PARAMS": params.as_json(), "CIMFORGE_ARGS": json.dumps(args or {})}
-    common = dict(toplevel=params.block, module=module, verilog_sources=[str(verilog)],
+    common = dict(toplevel=params.block, module=module, verilog_sources=[str(v) for v in sources],
                   sim_build=str(build_dir), work_dir=str(run_dir), timescale="1ns/1ps",
-                  waves=waves, extra_env=env, testcase=testcase, seed=seed)
+                  waves=waves, extra_env=env, testcase=testcase, seed=seed, gates=bool(gates))
     # cocotb-test reads the results file name from its own process environment.
     with _environment(COCOTB_RESULTS_FILE=str(results)), _log_to(run_dir / "sim.log", quiet):
         with _locked(build_dir):
