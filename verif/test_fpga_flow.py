@@ -1,0 +1,36 @@
+"""The board flow without a board: a real (small) bitstream build, its report, and the
+programming command's error paths. Full place and route of every board and design is in
+`make bench` (bench/fpga/)."""
+
+import json
+
+import pytest
+
+from cimforge import cli
+from cimforge.fpga import boards
+
+
+def test_icebreaker_lfsr_bitstream(tmp_path):
+    """Synthesis smoke test: the LFSR bank behind the UART bridge on an iCEBreaker."""
+    report = boards.build("icebreaker", "lfsr", tmp_path)
+    bitstream = tmp_path / "icebreaker-lfsr" / "top.bin"
+    assert bitstream.stat().st_size > 100_000                    # a UP5K image is ~104 kB
+    assert report["utilisation"]["ICESTORM_LC"][0] > 100
+    assert report["fmax_mhz"] and report["met"], report["fmax_mhz"]
+    assert json.loads((tmp_path / "icebreaker-lfsr" / "report.json").read_text()) == report
+    assert "post-route Fmax" in (tmp_path / "icebreaker-lfsr" / "report.md").read_text()
+
+
+def test_program_dry_run_and_errors(tmp_path, capsys):
+    out = str(tmp_path)
+    assert cli.main(["fpga", "program", "--board", "ulx3s-85f", "--design", "aer", "-o", out,
+                     "--dry-run"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "openFPGALoader", "-b", "ulx3s", "-m", f"{out}/ulx3s-85f-aer/top.bit"]
+    assert cli.main(["fpga", "program", "--board", "icebreaker", "-o", out]) == 2
+    assert "no bitstream" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["fpga", "build", "--board", "de10-nano"])
+    assert exit_.value.code == 2
+    with pytest.raises(boards.BoardError, match="designs are"):
+        boards.bridge_params("icebreaker", "gpu", 12_000_000)
