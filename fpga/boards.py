@@ -134,8 +134,11 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
     out_dir = Path(out_dir) / f"{board_name}-{design}"
     os.environ.update(yowasp_environment())
     try:
-        platform.build(BoardTop(board_name, design), name="top", build_dir=str(out_dir),
-                       do_program=False, nextpnr_opts=f"--seed {seed}")
+        # prepare + execute, not build(): the ULX3S platform lists its programmer among the
+        # tools a build requires, and building needs none.
+        plan = platform.prepare(BoardTop(board_name, design), name="top",
+                                nextpnr_opts=f"--seed {seed}")
+        plan.execute_local(str(out_dir))
     except Exception as error:          # the toolchain's own exception types vary
         raise FlowError(f"{board_name}/{design}: the build failed ({error}); logs in "
                         f"{out_dir}") from None
@@ -158,7 +161,7 @@ def parse_report(log: Path) -> dict:
         usage[name] = [int(used), int(total)]
     fmax = {}
     for clock, mhz in re.findall(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz", text):
-        fmax[clock] = float(mhz)                # the last (post-route) figure wins
+        fmax[clock.replace("$glbnet$", "")] = float(mhz)    # the last (post-route) one wins
     return {"utilisation": usage, "fmax_mhz": fmax}
 
 

@@ -216,7 +216,35 @@ def bench_aer_multicast(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
+def bench_boards(work: Path, quick: bool) -> list[dict]:
+    """Every design behind the UART bridge on every board, to a bitstream; the per-build
+    reports are copied to bench/fpga/."""
+    import shutil
+
+    from .fpga import boards
+    from .fpga.flow import FlowError
+    rows = []
+    out = Path("bench/fpga")
+    out.mkdir(parents=True, exist_ok=True)
+    for board in boards.BOARDS:
+        for design in boards.DESIGNS:
+            try:
+                report = boards.build(board, design, work / "boards")
+            except FlowError as failed:
+                text = str(failed)
+                rows.append({"board": board, "design": design, "error": text[:300]})
+                print(f"  {board}/{design}: {text[:200]}")
+                continue
+            for suffix in ("json", "md"):
+                shutil.copy(work / "boards" / f"{board}-{design}" / f"report.{suffix}",
+                            out / f"{board}-{design}.{suffix}")
+            rows.append({k: v for k, v in report.items() if k != "bitstream"})
+            print(f"  {board}/{design}: {report['fmax_mhz']} MHz")
+    return rows
+
+
 BENCHMARKS = {
+    "fpga_boards": bench_boards,
     "lfsr_bank_fpga": bench_lfsr_fpga,
     "lfsr_bank_golden": bench_lfsr_golden,
     "cim_cycles": bench_cim_cycles,
@@ -347,6 +375,27 @@ def render_markdown(results: dict) -> str:
                          f"{r['links_tree']:.2f} | {r['ratio']:.2f} | {r['port_cycles']} |")
         lines.append("")
     lines += bench_raca.render(entries, fpga_cells)
+    if "fpga_boards" in entries:
+        lines += ["## Board builds (core + UART bridge + LEDs, to a bitstream)", "",
+                  "`cimforge fpga build --board B --design D`; per-build reports in "
+                  "`bench/fpga/`. Cells from nextpnr's utilisation report (ICESTORM_LC / "
+                  "TRELLIS_COMB: logic cells; RAM: EBR / DP16KD).", "",
+                  "| board | design (core preset) | logic cells | RAM blocks | Fmax (MHz) | "
+                  "clock (MHz) | met |", "|---|---|---|---|---|---|---|"]
+        for r in entries["fpga_boards"]:
+            if "error" in r:
+                lines.append(f"| {r['board']} | {r['design']} | failed: {r['error'][:120]} "
+                             f"| | | | |")
+                continue
+            u = r["utilisation"]
+            logic = u.get("ICESTORM_LC") or u.get("TRELLIS_COMB")
+            ram = u.get("ICESTORM_RAM") or u.get("DP16KD")
+            fmax = min(r["fmax_mhz"].values()) if r["fmax_mhz"] else 0
+            lines.append(f"| {r['board']} | {r['design']} ({r['core']['block']}/"
+                         f"{r['core']['preset']}) | {logic[0]} / {logic[1]} | {ram[0]} / "
+                         f"{ram[1]} | {fmax:g} | {r['clk_mhz']:g} | "
+                         f"{'yes' if r['met'] else 'no'} |")
+        lines.append("")
     lines += ["## Anchors (ARCHITECTURE.md; ECP5-25F, same open flow, post-route)", "",
               "| design | LUT4 | FF | DP16KD | Fmax (MHz) | SOP/cycle |",
               "|---|---|---|---|---|---|"]
