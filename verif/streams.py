@@ -58,6 +58,16 @@ class StreamSource:
         while self.busy:
             await RisingEdge(self.clk)
 
+    def pause(self):
+        """Stop driving (valid low) until `resume`: saves simulation time during long waits.
+        Only when nothing is queued or in flight."""
+        assert not self.busy, "pause() with items still to send"
+        self._task.cancel()
+        self.valid.value = 0
+
+    def resume(self):
+        self._task = cocotb.start_soon(self._drive())
+
 
 class StreamSink:
     """Accepts a stream with random backpressure and records every transfer."""
@@ -88,3 +98,11 @@ class StreamSink:
 
     def stop(self):
         self._task.cancel()
+
+    def pause(self):
+        """Stop accepting (ready low) until `resume`."""
+        self._task.cancel()
+        self.ready.value = 0
+
+    def resume(self):
+        self._task = cocotb.start_soon(self._drive())
