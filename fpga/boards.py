@@ -48,6 +48,8 @@ DESIGNS = {
     "raca": ("raca", {"ice40": "ice40", "ecp5": "ecp5"}),
     "cim": ("cim_macro", {"ice40": "ice40", "ecp5": "ice40"}),
     "aer": ("aer_mesh", {"ice40": "2x2", "ecp5": "2x2"}),
+    # Every core that fits at once: LFSR + CIM on the iCE40; LFSR, RACA, CIM, AER on the ECP5.
+    "combined": ("combined", {"ice40": "ice40", "ecp5": "ecp5"}),
 }
 BAUD = 115_200
 

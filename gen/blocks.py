@@ -10,6 +10,7 @@ from typing import Callable
 from .params import ParamError, Params
 from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
+from .params.combined import CombinedParams
 from .params.lfsr_bank import LfsrBankParams
 from .params.raca import RacaParams
 from .params.uart_bridge import UartBridgeParams
@@ -59,6 +60,17 @@ def _raca(params):
     from .hdl.axis_top import AxisTop
     from .hdl.raca_top import RacaTop
     return AxisTop(RacaTop(params))
+
+
+def _combined(params):
+    from .hdl.axis_top import AxisTop
+    from .hdl.combined import Combined
+    cores = {}
+    for block, core_params in params.members():
+        top = get(block).build(core_params)
+        top._MustUse__silence = True          # only its core is used
+        cores[block] = top.core
+    return AxisTop(Combined(cores))
 
 
 def _uart_bridge(params):
@@ -123,8 +135,12 @@ def get(name: str) -> Block:
     return BLOCKS[name]
 
 
-# The bridge's parameters name another block and preset, which `check()` looks up here, so it
-# is registered once the others are.
+# These two are built from the other blocks (the bridge's `check()` looks them up here), so they
+# are registered once the others are.
+BLOCKS["combined"] = Block(
+    "combined", "Several cores side by side (ports prefixed with the block name), for one "
+    "board", CombinedParams, _combined,
+    presets={"ice40": CombinedParams(cores="ice40"), "ecp5": CombinedParams(cores="ecp5")})
 BLOCKS["uart_bridge"] = Block(
     "uart_bridge", "A core behind the UART host bridge (framed requests: write/read its "
     "streams, error counters); what the board tops run", UartBridgeParams, _uart_bridge,

@@ -34,3 +34,14 @@ def test_program_dry_run_and_errors(tmp_path, capsys):
     assert exit_.value.code == 2
     with pytest.raises(boards.BoardError, match="designs are"):
         boards.bridge_params("icebreaker", "gpu", 12_000_000)
+
+
+def test_combined_design_exposes_every_core():
+    from cimforge.blocks import get
+    from cimforge.hdl.uart_bridge import stream_ports
+    top = get("combined").build(get("combined").configure("ecp5"))
+    inputs, outputs = stream_ports(top.core)
+    assert "raca_cmd" in inputs and "lfsr_bank_seed" in inputs and "cim_macro_cmd" in inputs
+    assert "aer_mesh_inject_1_1" in inputs and "aer_mesh_eject_0_0" in outputs
+    assert "raca_rdata" in outputs and "lfsr_bank_noise" in outputs
+    top._MustUse__silence = True

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from . import Params, param
 
-BRIDGED = ("lfsr_bank", "raca", "cim_macro", "aer_mesh")
+BRIDGED = ("lfsr_bank", "raca", "cim_macro", "aer_mesh", "combined")
 
 
 @dataclass(frozen=True)
