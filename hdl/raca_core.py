@@ -4,21 +4,25 @@ winner-takes-all and T-sample voting (contract and model: `cimforge.golden.raca`
 Dataflow of one layer, per column tile (tile_cols neurons at once):
 
 * BIAS: the tile's biases are read; they preset the tile_cols accumulators.
-* ACC: the activation memory is scanned scan_width bits at a time; each active input's weight
-  row (one word: tile_cols weights) is read and added to the accumulators, one input per cycle.
-  Inactive inputs cost nothing: a chunk with k active inputs takes max(k, 1) cycles.
-* DRAIN: the accumulators shift their exact sums into the pre-activation memory, one per cycle.
+* ACC: the activation memory is scanned scan_width bits at a time (a chunk is loaded into a
+  register, one cycle); each active input's weight row (one word: tile_cols weights) is read,
+  registered and added to the accumulators, one input per cycle. Inactive inputs cost
+  nothing: a chunk with k active inputs takes 1 + max(k, 1) cycles.
+* DRAIN: the accumulators shift their exact sums out, one per cycle, through a two-stage
+  pipeline (table shift, then clamp for hidden layers) into the pre-activation memory.
 
-After the last tile, SAMPLE reads the pre-activations back one neuron per cycle and takes one
-noise transfer per neuron: hidden decisions are packed into the next activation buffer (two
-buffers, ping-pong between layers), output scores go through a running first-maximum. A vote
-per sample, T samples, a running first-maximum of the votes gives the prediction.
+After the last tile, SAMPLE reads the table arguments back one neuron per cycle and takes one
+noise transfer per neuron into the two-stage neuron pipeline (`RacaNeuron`): hidden decisions
+are packed into the next activation buffer (two buffers, ping-pong between layers), output
+scores go through a running first-maximum. VOTE counts the winner (a running first-maximum of
+the votes gives the prediction); T samples; START is checked (class count) in its own cycle.
 
 Layer 0's inputs do not change between samples, so its pre-activations are computed on the
 first sample only and kept (pre-activation memory region 0; later layers use region 1).
 
 Memories: weights (tile_cols x weight_width bits per word), biases, activations and
-pre-activations each have one read and one write port, so each maps onto block RAM.
+pre-activations each have one read and one write port, so each maps onto block RAM. Commands
+are registered on entry; every path starts and ends at a register or a block RAM port.
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
