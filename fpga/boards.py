@@ -20,7 +20,7 @@ from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io
 
 from ..params.uart_bridge import UartBridgeParams
-from .flow import FlowError
+from .flow import DoesNotFit, FlowError
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ BOARDS = {b.name: b for b in [
 DESIGNS = {
     "lfsr": ("lfsr_bank", {"ice40": "default", "ecp5": "raca"}),
     "raca": ("raca", {"ice40": "ice40", "ecp5": "ecp5"}),
-    "cim": ("cim_macro", {"ice40": "ice40", "ecp5": "ice40"}),
-    "aer": ("aer_mesh", {"ice40": "2x2", "ecp5": "2x2"}),
+    "cim": ("cim_macro", {"ice40": "icebreaker", "ecp5": "ice40"}),
+    "aer": ("aer_mesh", {"ice40": "2x1", "ecp5": "2x2"}),
     # Every core that fits at once: LFSR + CIM on the iCE40; LFSR, RACA, CIM, AER on the ECP5.
     "combined": ("combined", {"ice40": "ice40", "ecp5": "ecp5"}),
 }
@@ -142,6 +142,13 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
                                 nextpnr_opts=f"--seed {seed}")
         plan.execute_local(str(out_dir))
     except Exception as error:          # the toolchain's own exception types vary
+        log = out_dir / "top.tim"
+        usage = parse_report(log)["utilisation"] if log.exists() else {}
+        over = {cell: use for cell, use in usage.items() if use[0] > use[1]}
+        if over:
+            raise DoesNotFit(f"{board_name}/{design} does not fit: " + ", ".join(
+                f"{cell} {used}/{total}" for cell, (used, total) in over.items()), over) \
+                from None
         raise FlowError(f"{board_name}/{design}: the build failed ({error}); logs in "
                         f"{out_dir}") from None
     report = parse_report(out_dir / "top.tim")

@@ -98,6 +98,9 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
               # (iCE40 has no LUT RAM: the queues are flip-flops, so they are kept short.)
               "ice40": CimMacroParams(rows=128, cols=32, max_slices=16, max_lane=8,
                                       cmd_depth=2, rdata_depth=2, counter_width=24),
+              # Half as wide: fits an iCEBreaker together with the UART bridge.
+              "icebreaker": CimMacroParams(rows=128, cols=16, max_slices=16, max_lane=8,
+                                           cmd_depth=2, rdata_depth=2, counter_width=16),
               # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes):
               # 64 lanes of 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3
               # membrane rows + threshold rows.
@@ -109,6 +112,8 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
           "per-port counters", AerMeshParams, _aer_mesh, presets={
               "2x2": AerMeshParams(rows=2, cols=2),
               "4x4": AerMeshParams(rows=4, cols=4),
+              # Two cores with 64-entry tables: fits an iCEBreaker with the UART bridge.
+              "2x1": AerMeshParams(rows=1, cols=2, table_neurons=64, table_entries=64),
           }),
     Block("raca", "RACA digital control plane: binary-input crossbar emulation, stochastic "
           "binarized neurons, noisy winner-takes-all, T-sample voting, LFSR noise",

@@ -4,7 +4,7 @@ from . import Params, param
 
 # The cores of each combination, as (block, preset); sized for the named FPGA family.
 COMBINATIONS = {
-    "ice40": (("lfsr_bank", "default"), ("cim_macro", "ice40")),
+    "ice40": (("lfsr_bank", "default"), ("cim_macro", "icebreaker")),
     "ecp5": (("lfsr_bank", "raca"), ("raca", "ecp5"), ("cim_macro", "ice40"),
              ("aer_mesh", "2x2")),
 }
