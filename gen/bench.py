@@ -451,6 +451,14 @@ def plot(results: dict, out: Path) -> None:
     plt.close(fig)
 
 
+def save(results: dict, out: Path) -> None:
+    results["meta"] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+                       "machine": f"{platform.machine()}, {platform.python_implementation()} "
+                                  f"{platform.python_version()}"}
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "RESULTS.md").write_text(render_markdown(results))
+
+
 def run(out: Path, only: list[str] = (), quick: bool = False) -> int:
     from .params import ParamError
     unknown = [name for name in only if name not in BENCHMARKS]
@@ -466,11 +474,8 @@ def run(out: Path, only: list[str] = (), quick: bool = False) -> int:
             continue
         print(f"bench {name}")
         results["entries"][name] = function(work, quick)
-    results["meta"] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-                       "machine": f"{platform.machine()}, {platform.python_implementation()} "
-                                  f"{platform.python_version()}"}
-    path.write_text(json.dumps(results, indent=1) + "\n")
-    (out / "RESULTS.md").write_text(render_markdown(results))
+        save(results, out)            # after every entry: a later failure loses nothing
+    save(results, out)
     plot(results, out)
     print(f"wrote {path}, {out / 'RESULTS.md'}")
     return 0

@@ -99,7 +99,7 @@ def bench_statistics(work: Path, quick: bool) -> list[dict]:
         out.unlink(missing_ok=True)
         harness.run("verilator", stats_params(neuron), "cimforge.verif.tb_raca_stats",
                     name=f"bench_stats_{neuron}", quiet=True,
-                    args={"inferences": 100 if quick else 1000, "points": 19,
+                    args={"inferences": 100 if quick else 1000, "points": 16,
                           "wta_samples": 4095, "gap": 0, "stall": 0, "out": str(out)})
         result = json.loads(out.read_text())
         rows.append({"neuron": neuron, "firing": result[f"firing_{neuron}"],

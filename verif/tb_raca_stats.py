@@ -60,6 +60,8 @@ async def firing_curve(dut):
                        .astype(np.int64))
     biases = np.repeat(points, PER_POINT)
     hidden = len(biases)
+    assert hidden <= p.max_hidden, f"{len(points)} points x {PER_POINT} neurons need " \
+                                   f"max_hidden >= {hidden}"
     net = Network([np.zeros((1, hidden), np.int64), np.zeros((hidden, 2), np.int64)],
                   [biases, np.zeros(2, np.int64)], [0, 0])
     await host.send(program(p, net))
