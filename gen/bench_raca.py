@@ -152,20 +152,25 @@ BENCHMARKS = {
 }
 
 
+def table(columns: list[str], rows) -> list[str]:
+    """A markdown table: header, rule, one line per row (cells already formatted)."""
+    return (["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)] +
+            ["| " + " | ".join(row) + " |" for row in rows] + [""])
+
+
 def render(entries: dict, fpga_cells) -> list[str]:
     lines = []
+    t_columns = [f"T={t}" for t in ACCURACY_T]
     if "raca_accuracy" in entries:
         lines += ["## RACA: accuracy vs T (test split; golden model = RTL bit for bit)", "",
                   "Deterministic float network (sigmoid hidden units, no noise) vs the "
                   "integer network in the stochastic core: T samples, one vote each. "
-                  "Plot: `bench/raca_accuracy.png`.", "",
-                  "| dataset | network | float | " + " | ".join(f"T={t}" for t in ACCURACY_T)
-                  + " |", "|---|---|---|" + "---|" * len(ACCURACY_T)]
-        for r in entries["raca_accuracy"]:
-            lines.append(f"| {r['dataset']} | {'-'.join(map(str, r['sizes']))} | "
-                         f"{r['float_accuracy']:.3f} | " +
-                         " | ".join(f"{r['accuracy'][str(t)]:.3f}" for t in ACCURACY_T) + " |")
-        lines.append("")
+                  "Plot: `bench/raca_accuracy.png`.", ""]
+        lines += table(["dataset", "network", "float", *t_columns],
+                       ([r["dataset"], "-".join(map(str, r["sizes"])),
+                         f"{r['float_accuracy']:.3f}",
+                         *(f"{r['accuracy'][str(t)]:.3f}" for t in ACCURACY_T)]
+                        for r in entries["raca_accuracy"]))
     if "raca_rtl_mnist" in entries:
         rows = entries["raca_rtl_mnist"]
         golden = {r["dataset"]: r for r in entries.get("raca_accuracy", [])}.get("mnist")
@@ -173,75 +178,63 @@ def render(entries: dict, fpga_cells) -> list[str]:
                   f"First {rows[0]['images']} test images (10 per class), every T: each "
                   "prediction, vote count and cycle count is identical to the golden model's "
                   "(asserted image by image). The golden column is the whole 1000-image test "
-                  "split.", "",
-                  "| T | RTL accuracy | golden, 1000 images | cycles per inference (mean, min, "
-                  "max) |", "|---|---|---|---|"]
-        for r in rows:
-            full = f"{golden['accuracy'][str(r['samples'])]:.3f}" if golden else ""
-            lines.append(f"| {r['samples']} | {r['accuracy']:.2f} | {full} | "
-                         f"{r['cycles_mean']:.0f}, {r['cycles_min']}, {r['cycles_max']} |")
-        lines.append("")
+                  "split.", ""]
+        lines += table(["T", "RTL accuracy", "golden, 1000 images",
+                        "cycles per inference (mean, min, max)"],
+                       ([str(r["samples"]), f"{r['accuracy']:.2f}",
+                         f"{golden['accuracy'][str(r['samples'])]:.3f}" if golden else "",
+                         f"{r['cycles_mean']:.0f}, {r['cycles_min']}, {r['cycles_max']}"]
+                        for r in rows))
     if "raca_cycles" in entries:
         lines += ["## RACA: cycles per inference", "",
                   "Mean over the first 50 test images, from the cycle model that every RTL "
                   "test checks against the CYCLES register. Layer 0 is computed once per "
-                  "inference; each sample re-samples it and recomputes the later layers.", "",
-                  "| network | tile_cols | " +
-                  " | ".join(f"T={t}" for t in ACCURACY_T) + " |",
-                  "|---|---|" + "---|" * len(ACCURACY_T)]
+                  "inference; each sample re-samples it and recomputes the later layers.", ""]
         groups = {}
         for r in entries["raca_cycles"]:
             groups.setdefault((r["dataset"], r["tile_cols"]), []).append(r)
-        for (dataset, tile_cols), rows in groups.items():
-            lines.append(f"| {'-'.join(map(str, rows[0]['sizes']))} | {tile_cols} | " +
-                         " | ".join(f"{r['cycles_mean']:.0f}" for r in rows) + " |")
-        lines.append("")
+        lines += table(["network", "tile_cols", *t_columns],
+                       (["-".join(map(str, rows[0]["sizes"])), str(tile_cols),
+                         *(f"{r['cycles_mean']:.0f}" for r in rows)]
+                        for (_, tile_cols), rows in groups.items()))
     if "raca_statistics" in entries:
         lines += ["## RACA: stochastic neurons measured in the RTL (Verilator)", "",
                   "Firing frequency of bias-only hidden neurons at table arguments x (4 neurons "
                   "per point, T = 1 per inference, mixed seeds), against the table's exact "
                   "probability and the ideal curve (sigmoid; Phi(x/1.702) for the gauss form). "
-                  "Plot: `bench/raca_firing.png`.", "",
-                  "| form | x | trials | frequency | table | ideal |", "|---|---|---|---|---|---|"]
-        for r in entries["raca_statistics"]:
-            for f in r["firing"][::2]:
-                lines.append(f"| {r['neuron']} | {f['x']:.2f} | {f['trials']} | "
-                             f"{f['fired'] / f['trials']:.4f} | {f['exact']:.4f} | "
-                             f"{f['ideal']:.4f} |")
-        lines += ["", "Winner-takes-all (one output layer, logits = biases), T = 4095 samples "
-                  "in one inference:", "",
-                  "| form | logits | counts | softmax x T | chi2 vs softmax (p) | "
-                  "chi2 vs tables (p) |", "|---|---|---|---|---|---|"]
-        for r in entries["raca_statistics"]:
-            w = r["wta"]
-            expected = ", ".join(f"{p * w['samples']:.0f}" for p in w["softmax"])
-            lines.append(f"| {r['neuron']} | {', '.join(f'{v:g}' for v in w['logits'])} | "
-                         f"{', '.join(map(str, w['counts']))} | {expected} | "
-                         f"{w['chi2_softmax']:.2f} ({w['p_softmax']:.3f}) | "
-                         f"{w['chi2_exact']:.2f} ({w['p_exact']:.3f}) |")
-        lines.append("")
+                  "Plot: `bench/raca_firing.png`.", ""]
+        lines += table(["form", "x", "trials", "frequency", "table", "ideal"],
+                       ([r["neuron"], f"{f['x']:.2f}", str(f["trials"]),
+                         f"{f['fired'] / f['trials']:.4f}", f"{f['exact']:.4f}",
+                         f"{f['ideal']:.4f}"]
+                        for r in entries["raca_statistics"] for f in r["firing"][::2]))
+        lines += ["Winner-takes-all (one output layer, logits = biases), T = 4095 samples "
+                  "in one inference:", ""]
+        lines += table(["form", "logits", "counts", "softmax x T", "chi2 vs softmax (p)",
+                        "chi2 vs tables (p)"],
+                       ([r["neuron"], ", ".join(f"{v:g}" for v in r["wta"]["logits"]),
+                         ", ".join(map(str, r["wta"]["counts"])),
+                         ", ".join(f"{p * r['wta']['samples']:.0f}" for p in r["wta"]["softmax"]),
+                         f"{r['wta']['chi2_softmax']:.2f} ({r['wta']['p_softmax']:.3f})",
+                         f"{r['wta']['chi2_exact']:.2f} ({r['wta']['p_exact']:.3f})"]
+                        for r in entries["raca_statistics"]))
     if "raca_golden" in entries:
-        lines += ["## RACA: golden model speed (one core)", "",
-                  "| dataset | T | inferences/s | M SOP/s |", "|---|---|---|---|"]
-        for r in entries["raca_golden"]:
-            lines.append(f"| {r['dataset']} | {r['samples']} | {r['inferences_per_s']:.1f} | "
-                         f"{r['sop_per_s'] / 1e6:.1f} |")
-        lines.append("")
+        lines += ["## RACA: golden model speed (one core)", ""]
+        lines += table(["dataset", "T", "inferences/s", "M SOP/s"],
+                       ([r["dataset"], str(r["samples"]), f"{r['inferences_per_s']:.1f}",
+                         f"{r['sop_per_s'] / 1e6:.1f}"] for r in entries["raca_golden"]))
     if "raca_fpga" in entries:
         lines += ["## RACA: resources and Fmax", "",
                   "`ice40`: the digits network's maxima (64-32-10), 8 columns summed per cycle. "
                   "`ecp5`: 784-64-10 maxima, 32 columns per cycle (the 784-256-10 `mnist` "
-                  "preset needs 2 Mbit of weights, more block RAM than an ECP5-25F has).", "",
-                  "| preset | target | LUT4 | FF | BRAM | Fmax (MHz) | constraint (MHz) | met |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for r in entries["raca_fpga"]:
-            if not r.get("fits", True):
-                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
-                lines.append(f"| {r['preset']} | {r['target']} | does not fit: "
-                             f"{over or r.get('error', '')} | | | | | |")
-                continue
-            lines.append(f"| {r['preset']} | {fpga_cells(r)} |")
-        lines.append("")
+                  "preset needs 2 Mbit of weights, more block RAM than an ECP5-25F has).", ""]
+        lines += table(["preset", "target", "LUT4", "FF", "BRAM", "Fmax (MHz)",
+                        "constraint (MHz)", "met"],
+                       ([r["preset"], fpga_cells(r)] if r.get("fits", True) else
+                        [r["preset"], r["target"], "does not fit: " + (", ".join(
+                            f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
+                            or r.get("error", "")), "", "", "", "", ""]
+                        for r in entries["raca_fpga"]))
     return lines
 
 
