@@ -5,7 +5,8 @@ or a ULX3S (ECP5 25F / 85F), built to a bitstream with the YoWASP tools, reporte
     cimforge fpga program --board icebreaker --design raca [--dry-run]
 
 LEDs: 0 heartbeat (about 1.5 Hz: the clock runs), 1 UART activity, then the core's flags
-(e.g. RACA's `busy`, the AER mesh's `idle`) as far as the board has LEDs.
+(e.g. RACA's `busy`, the AER mesh's `idle`) as far as the board has LEDs. Reset: power-on,
+and the user button (iCEBreaker) or the first FIRE button (ULX3S).
 """
 
 import json
@@ -31,15 +32,16 @@ class Board:
     leds: int
     programmer: str         # command template; {bitstream} is replaced
     bitstream: str          # file extension
+    reset: str              # the button that resets the design (with the power-on reset)
 
 
 BOARDS = {b.name: b for b in [
     Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 2,
-          "iceprog {bitstream}", "bin"),
+          "iceprog {bitstream}", "bin", "button"),
     Board("ulx3s-25f", "amaranth_boards.ulx3s:ULX3S_25F_Platform", "ecp5", 8,
-          "openFPGALoader -b ulx3s -m {bitstream}", "bit"),
+          "openFPGALoader -b ulx3s -m {bitstream}", "bit", "button_fire"),
     Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 8,
-          "openFPGALoader -b ulx3s -m {bitstream}", "bit"),
+          "openFPGALoader -b ulx3s -m {bitstream}", "bit", "button_fire"),
 ]}
 
 # design -> (block, preset per family): the configuration that fits each board.
@@ -73,8 +75,11 @@ def bridge_params(board_name: str, design: str, clk_hz: int) -> UartBridgeParams
 
 
 def platform_for(board_name: str):
-    module, cls = board(board_name).platform.split(":")
-    return getattr(__import__(module, fromlist=[cls]), cls)()
+    spec = board(board_name)
+    module, cls = spec.platform.split(":")
+    platform = getattr(__import__(module, fromlist=[cls]), cls)()
+    platform.default_rst = spec.reset       # synchronised, ORed with the power-on reset
+    return platform
 
 
 class BoardTop(Elaboratable):
