@@ -238,6 +238,17 @@ def render(entries: dict, fpga_cells) -> list[str]:
     return lines
 
 
+def _finish(plt, fig, ax, xlabel: str, ylabel: str, path: Path) -> None:
+    """Labels, legend, grid; save the figure as `path` and close it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot(entries: dict, out: Path, plt) -> None:
     if "raca_accuracy" in entries:
         fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -251,13 +262,7 @@ def plot(entries: dict, out: Path, plt) -> None:
             ax.plot([r["samples"] for r in rtl], [r["accuracy"] for r in rtl], "k*--", ms=7,
                     lw=0.8, label=f"mnist RTL, first {rtl[0]['images']} images")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("samples T")
-        ax.set_ylabel("test accuracy")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "raca_accuracy.png", dpi=110)
-        plt.close(fig)
+        _finish(plt, fig, ax, "samples T", "test accuracy", out / "raca_accuracy.png")
     if "raca_statistics" in entries:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         for r in entries["raca_statistics"]:
@@ -269,10 +274,5 @@ def plot(entries: dict, out: Path, plt) -> None:
             ax.errorbar(x, freq, yerr=err, fmt="o", ms=3, label=f"RTL, {r['neuron']} form")
         grid = np.linspace(-9, 9, 200)
         ax.plot(grid, 1 / (1 + np.exp(-grid)), "k-", lw=1, label="sigmoid(x)")
-        ax.set_xlabel("table argument x = z' 2^-F")
-        ax.set_ylabel("firing frequency")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "raca_firing.png", dpi=110)
-        plt.close(fig)
+        _finish(plt, fig, ax, "table argument x = z' 2^-F", "firing frequency",
+                out / "raca_firing.png")
