@@ -26,8 +26,11 @@ FPGA_TARGETS = ("ice40-up5k", "ecp5-25f")
 
 
 def fpga_rows(block: str, presets: list[str], work: Path,
-              targets: tuple[str, ...] = FPGA_TARGETS) -> list[dict]:
-    """Resources and post-route Fmax of `block`'s presets inside the bench shell."""
+              targets: tuple[str, ...] = FPGA_TARGETS, *, variant: str = "",
+              build=None) -> list[dict]:
+    """Resources and post-route Fmax of `block`'s presets inside the bench shell (`build`,
+    if given, makes the core from the parameters instead of the block's own builder; rows
+    then carry `variant`)."""
     from amaranth.back import verilog
 
     from .fpga.bench_shell import BenchShell
@@ -35,10 +38,10 @@ def fpga_rows(block: str, presets: list[str], work: Path,
     rows = []
     for preset in presets:
         params = get(block).configure(preset)
-        out = work / f"{block}-{preset}"
+        out = work / f"{block}-{preset}{'-' + variant if variant else ''}"
         out.mkdir(parents=True, exist_ok=True)
         shell = out / "bench_top.v"
-        shell.write_text(verilog.convert(BenchShell(get(block).build(params)),
+        shell.write_text(verilog.convert(BenchShell((build or get(block).build)(params)),
                                          name="bench_top", emit_src=False))
         for target in targets:
             try:
@@ -56,7 +59,7 @@ def fpga_rows(block: str, presets: list[str], work: Path,
                 print(f"  {block}/{preset} {target}: {failed}")
                 continue
             rows.append({"block": block, "preset": preset, "params": params.as_dict(),
-                         "fits": True,
+                         "fits": True, **({"variant": variant} if variant else {}),
                          **{k: v for k, v in report.as_dict().items() if k != "utilisation"}})
             print(f"  {block}/{preset} {target}: {report.lut4} LUT4, {report.ff} FF, "
                   f"{report.bram} BRAM, {report.fmax_mhz} MHz")
@@ -156,6 +159,18 @@ def bench_cim_fpga(preset: str, targets: tuple[str, ...]):
     return lambda work, quick: fpga_rows("cim_macro", [preset], work, targets=targets)
 
 
+def bench_cim_forwarding(work: Path, quick: bool) -> list[dict]:
+    """What forwarding costs: the `ice40` preset on the ECP5-25F with and without it (the
+    variant without is wrong on hazards; it is built only to be measured)."""
+    from .hdl.axis_top import AxisTop
+    from .hdl.cim_macro import CimMacro
+    rows = fpga_rows("cim_macro", ["ice40"], work, ("ecp5-25f",), variant="forwarding",
+                     build=lambda p: AxisTop(CimMacro(p)))
+    rows += fpga_rows("cim_macro", ["ice40"], work, ("ecp5-25f",), variant="no forwarding",
+                      build=lambda p: AxisTop(CimMacro(p, forwarding=False)))
+    return rows
+
+
 def bench_aer_fpga(work: Path, quick: bool) -> list[dict]:
     """A single router (the centre of a 3x3 mesh: five ports) and a 2x2 mesh with tables and
     counters."""
@@ -251,6 +266,7 @@ BENCHMARKS = {
     "cim_fpga_ice40": bench_cim_fpga("ice40", FPGA_TARGETS),
     "cim_fpga_tinyodin": bench_cim_fpga("tinyodin", ("ecp5-25f",)),
     "cim_fpga_flexspim": bench_cim_fpga("flexspim", ("ecp5-25f", "ecp5-85f")),
+    "cim_forwarding": bench_cim_forwarding,
     "aer_fpga": bench_aer_fpga,
     "aer_load": bench_aer_load,
     "aer_multicast": bench_aer_multicast,
@@ -349,6 +365,28 @@ def render_markdown(results: dict) -> str:
             lines.append(f"| {a['design']} (anchor) | ecp5-25f | {a['lut4']} | {a['ff']} | "
                          f"{a['bram']} | {a['fmax_mhz']} | {a['sop_per_cycle']} | "
                          f"{a['sop_per_cycle'] * a['fmax_mhz'] / 1000:.3f} |")
+        lines.append("")
+    if "cim_forwarding" in entries:
+        slices = sorted({(r["b_w"], r["b_v"], r["slices"], r["cycles_per_event"])
+                         for r in entries.get("cim_cycles", [])
+                         if r["preset"] == "ice40" and not r["saturate"]})
+        lines += ["## CIM macro: forwarding or stalling", "",
+                  "A slice reads its rows two cycles before the slice ahead of it writes back, "
+                  "so back-to-back ACCs on one membrane need forwarding or stalls. Resources "
+                  "and Fmax: the `ice40` preset with forwarding (the design) and without it "
+                  "(built only to be measured). Cycles: back-to-back ACC events on one "
+                  "membrane (the cycles bench), with forwarding (measured) and, for a design "
+                  "that stalls instead, max(n, 3) per event (a row written by a slice issued "
+                  "at cycle t can be read by a slice issued at t + 3).", "",
+                  "| variant | LUT4 | FF | BRAM | Fmax (MHz) |", "|---|---|---|---|---|"]
+        for r in entries["cim_forwarding"]:
+            if r.get("fits", True):
+                lines.append(f"| {r.get('variant', '')} | {r['lut4']} | {r['ff']} | "
+                             f"{r['bram']} | {r['fmax_mhz']} |")
+        lines += ["", "| B_W | B_V | slices n | cycles/event, forwarding | cycles/event, "
+                  "stalling |", "|---|---|---|---|---|"]
+        for b_w, b_v, n, cpe in slices:
+            lines.append(f"| {b_w} | {b_v} | {n} | {cpe:g} | {max(n, 3)} |")
         lines.append("")
     if "aer_fpga" in entries:
         lines += ["## AER router and mesh: resources and Fmax", "",

@@ -8,7 +8,10 @@ contract is `cimforge.golden.cim_macro`; the comments below say how the hardware
 Timing: lanes are set at run time and may be up to `max_lane` columns wide (the whole row if
 so generated), so every carry and every per-lane broadcast is a log-depth segmented scan
 (`lane_scan`), never a ripple: the critical path is ceil(log2(max_lane)) levels whatever the
-lane shape.
+lane shape. Everything that does not depend on the rows just read is decided a cycle ahead and
+registered (the step as one-hot flags, the per-column slice flags, the lanes' carry-in), so
+the adder's path is: operand and generate/propagate (one LUT), scan leaves (one), the scan,
+and one LUT that both adds the carry and picks the written bit.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -29,13 +32,42 @@ class Step(enum.Enum, shape=3):
     RESET = 4     # FIRE pass 2: write zero or V - TH into fired lanes
 
 
-def popcount(bits: list):
-    """Number of set bits, as a balanced adder tree (log depth)."""
-    level = list(bits)
+def popcount_pipeline(m, name: str, bits, valid, levels_per_stage: int = 2):
+    """Number of set bits of `bits` when `valid`, else 0, as a balanced adder tree registered
+    every `levels_per_stage` levels. Returns (count, cols - count), both registered and 0
+    unless valid, and the valid flag of every register stage on the way (all clear: the
+    counts of every earlier cycle have come out)."""
+    cols = len(bits)
+    level = [bits[i] for i in range(cols)]
+    stage_valid = valid
+    stages = []
+
+    def register(values, valid, index):
+        regs = [Signal.like(v, name=f"{name}_s{index}_{i}") for i, v in enumerate(values)]
+        flag = Signal(name=f"{name}_s{index}_valid")
+        m.d.sync += [r.eq(v) for r, v in zip(regs, values)] + [flag.eq(valid)]
+        stages.append(flag)
+        return regs, flag
+
+    depth = 0
     while len(level) > 1:
         level = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)] + \
                 ([level[-1]] if len(level) % 2 else [])
-    return level[0]
+        depth += 1
+        if depth % levels_per_stage == 0 and len(level) > 1:
+            level, stage_valid = register(level, stage_valid, len(stages))
+    total = Signal(range(cols + 1), name=f"{name}_total")
+    inverse = Signal(range(cols + 1), name=f"{name}_inverse")
+    total_valid = Signal(name=f"{name}_total_valid")
+    m.d.sync += [total.eq(Mux(stage_valid, level[0], 0)), total_valid.eq(stage_valid)]
+    stages.append(total_valid)
+    count = Signal(range(cols + 1), name=f"{name}_count")
+    idle = Signal(range(cols + 1), name=f"{name}_idle")
+    count_valid = Signal(name=f"{name}_count_valid")
+    m.d.sync += [count.eq(total), idle.eq(Mux(total_valid, cols - total, 0)),
+                 count_valid.eq(total_valid)]
+    stages.append(count_valid)
+    return count, idle, stages
 
 
 def column_config(params: CimMacroParams) -> data.StructLayout:
@@ -57,8 +89,11 @@ class CimColumns(wiring.Component):
         cols, sb = params.cols, params.slice_bits
         super().__init__({
             "config": In(column_config(params)),
-            "step": In(Step),
-            "issue_slice": In(sb),      # the slice being issued now, computed on next cycle
+            # The step and slice one stage ahead (registered here into flags for this stage).
+            "next_step": In(Step),
+            "next_slice": In(sb),
+            "load": In(1),              # write `load_data` (a LOAD in this stage)
+            "load_data": In(cols),
             "saturate": In(1),
             "subtract": In(1),
             "v_row": In(cols),
@@ -66,7 +101,7 @@ class CimColumns(wiring.Component):
             "wdata": Out(cols),
             "any_overflow": Out(1),     # a lane overflowed in the last ACC (saturate mode)
             "fired": Out(cols),         # fired lanes, at their MSB columns
-            "active": Out(range(cols + 1)),   # active columns in this slice
+            "active": Out(cols),        # active columns in this slice
         })
 
     def elaborate(self, platform):
@@ -74,12 +109,16 @@ class CimColumns(wiring.Component):
         p = self.params
         cols = p.cols
         cfg = self.config
-        # Per-column slice flags are computed from the slice being issued and registered, so
-        # the comparisons against vlast/wlast are off the adder's path.
-        s = self.issue_slice
+        # Per-column slice flags are computed from the slice one stage ahead and registered,
+        # so the comparisons against vlast/wlast are off the adder's path; so is the step.
+        s = self.next_slice
+        next_fire = (self.next_step == Step.COMPARE) | (self.next_step == Step.RESET)
         first = Signal()
         m.d.sync += first.eq(s == 0)
         flags = lambda name, values: named_signals(m, name, values, "sync")
+        is_acc, is_fire, is_fixup, is_compare, is_reset = flags("step", [
+            self.next_step == Step.ACC, next_fire, self.next_step == Step.FIXUP,
+            self.next_step == Step.COMPARE, self.next_step == Step.RESET])
 
         # The lane structure only changes at COMMIT, which waits until no slice is in flight;
         # the first slice after it reaches this stage three cycles after the configuration
@@ -102,30 +141,31 @@ class CimColumns(wiring.Component):
         active = flags("active", [(mode[c] != STANDBY) & (s <= cfg.vlast[c])
                                   for c in range(cols)])
         use_weight = flags("use_w", [s <= cfg.wlast[c] for c in range(cols)])
+        # The operand is the other row's bit (weight while s <= wlast, threshold in a FIRE),
+        # else the lane's weight sign.
+        use_o = flags("use_o", [(s <= cfg.wlast[c]) | next_fire for c in range(cols)])
+        # In the top slice a pad column takes the carry into the column below it, so pads
+        # repeat the sign bit's sum: the sign of bit B_V - 1 is re-extended (wrap-around).
+        passthru = [Const(0)] + flags("passthru", [
+            cfg.pad[c] & takes_carry[c - 1] & (s == cfg.vlast[c]) for c in range(1, cols)])
         signpos = [in_lane[c] & ~epad[c] & (is_msb[c] | (epad[c + 1] if c + 1 < cols else 0))
                    for c in range(cols)]
 
-        # Per-lane latches: carry at LSB columns, the others at MSB columns, wsign everywhere.
-        carry = Signal(cols)
+        # Per-lane latches: the others at MSB columns, wsign everywhere. `lane_cin` is the
+        # carry into the lane's LSB for this slice, set a cycle ahead: the step's carry-in
+        # (0 for ACC, 1 for FIRE: V + ~TH + 1) at a walk's first slice, else the lane's carry
+        # out of the slice before (slices of one walk are issued back to back).
+        lane_cin = Signal(cols)
         wsign = Signal(cols)
         overflow = Signal(cols)
         vsign = Signal(cols)
         fired = Signal(cols)
 
-        is_acc = self.step == Step.ACC
-        is_fire = (self.step == Step.COMPARE) | (self.step == Step.RESET)
-        adding = is_acc | is_fire
-
         v = [self.v_row[c] for c in range(cols)]
         o_in = [self.o_row[c] for c in range(cols)]
-        operand = [Mux(is_fire, ~o_in[c], Mux(use_weight[c], o_in[c], wsign[c]))
-                   for c in range(cols)]
+        operand = [Mux(use_o[c], o_in[c], wsign[c]) ^ is_fire for c in range(cols)]
         gen = [v[c] & operand[c] for c in range(cols)]
         prop = [v[c] ^ operand[c] for c in range(cols)]
-        # In the top slice a pad column takes the carry into the column below it, so pads
-        # repeat the sign bit's sum: the sign of bit B_V - 1 is re-extended (wrap-around).
-        passthru = [epad[c] & top[c] for c in range(cols)]
-        lane_cin = [Mux(first, is_fire, carry[c]) for c in range(cols)]      # used at LSBs
 
         # Carry into every column: a lane starts at its LSB with the lane's carry-in.
         # Leaf c maps the carry into column c - 1 to the carry into column c.
@@ -139,31 +179,31 @@ class CimColumns(wiring.Component):
 
         # The lane's carry out of its MSB, composed up from each column (log depth), is
         # latched at the LSB for the next slice: no broadcast on the adder's path.
-        transfer = [(Mux(passthru[c + 1] & cont[c + 1], 0, gen[c]),
-                     Mux(passthru[c + 1] & cont[c + 1], 1, prop[c])) if c + 1 < cols
-                    else (gen[c], prop[c]) for c in range(cols)]
+        transfer = [(Mux(passthru[c + 1], 0, gen[c]), Mux(passthru[c + 1], 1, prop[c]))
+                    if c + 1 < cols else (gen[c], prop[c]) for c in range(cols)]
         lane = carry_suffix(m, "lane", transfer, [~opens[c] for c in range(cols)], span)
         lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
+        m.d.sync += lane_cin.eq(Mux(s == 0, Cat(next_fire for _ in range(cols)),
+                                    Cat(*lane_cout)))
 
         ends = [~opens[c] for c in range(cols)]
         msb_operand, lane_fired, lane_overflow, lane_vsign = zip(*broadcast_down(
             m, "msb", [(o_in[c], fired[c], overflow[c], vsign[c]) for c in range(cols)], ends,
             span))
 
+        # The written bit: the sum (ACC, or subtract-reset of a fired lane) or something that
+        # does not wait for the carries; the sum's XOR and this choice share the last LUT.
         wdata = []
         for c in range(cols):
-            keep = v[c]
+            takes_sum = active[c] & (is_acc | is_reset & lane_fired[c] & self.subtract)
             clamp = Mux(top[c] & (epad[c] | signpos[c]), lane_vsign[c], ~lane_vsign[c])
-            reset = Mux(self.subtract, result[c], 0)
-            wdata.append(Mux(is_acc & active[c], result[c],
-                         Mux((self.step == Step.FIXUP) & active[c] & lane_overflow[c], clamp,
-                         Mux((self.step == Step.RESET) & active[c] & lane_fired[c], reset,
-                             keep))))
+            other = Mux(self.load, self.load_data[c],
+                    Mux(is_fixup & active[c] & lane_overflow[c], clamp,
+                    Mux(is_reset & active[c] & lane_fired[c], 0, v[c])))
+            wdata.append(Mux(takes_sum, result[c], other))
         m.d.comb += self.wdata.eq(Cat(*wdata))
 
         for c in range(cols):
-            with m.If(adding):
-                m.d.sync += carry[c].eq(lane_cout[c])
             with m.If(is_acc & use_weight[c]):
                 m.d.sync += wsign[c].eq(msb_operand[c])
             with m.If(is_acc & self.saturate):
@@ -171,7 +211,7 @@ class CimColumns(wiring.Component):
                 m.d.sync += overflow[c].eq(Mux(top[c], ovf, overflow[c] & ~first))
                 with m.If(top[c]):
                     m.d.sync += vsign[c].eq(v[c])
-            with m.If(self.step == Step.COMPARE):
+            with m.If(is_compare):
                 ge = Mux(v[c] != o_in[c], ~v[c], ~result[c])
                 m.d.sync += fired[c].eq(Mux(top[c], ge, fired[c] & ~first))
 
@@ -179,6 +219,6 @@ class CimColumns(wiring.Component):
         m.d.comb += [
             self.any_overflow.eq((overflow & msb_mask).any()),
             self.fired.eq(fired & msb_mask),
-            self.active.eq(popcount(active)),
+            self.active.eq(Cat(*active)),
         ]
         return m

@@ -18,6 +18,14 @@ the data of this cycle's write or of the previous cycle's write when the row mat
 a row in use need no stall. On FPGAs the two read ports become two copies of the array in
 block RAM (yosys replicates a 2R1W memory); see README for the measured cost. COMMIT waits
 until no slice is in flight, so a slice always runs under the configuration it was issued in.
+
+Timing (the >= 100 MHz ECP5 target): every decision is taken from registers. Commands are
+decoded on their way into the queue (one-hot op, range flags); the read addresses come from
+registers through two muxes; the read-data room, the spike serializer's idle flag and the mode
+check are registered; forwarding hits are compared at issue and registered, so stage R is one
+mux after the block RAM; PLANE writes and COMMIT's configuration copy land a cycle late from
+registers; the column counts go through a pipelined adder tree, and COUNTER/CLEAR wait until
+it has drained (counted as WAITS).
 """
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
@@ -28,7 +36,7 @@ from amaranth.lib.wiring import In, Out, flipped
 
 from ..golden.cim_macro import LSB, MSB, PROP, Counter, Op, plane_count
 from ..params.cim_macro import CimMacroParams
-from .cim_columns import CimColumns, Step, column_config
+from .cim_columns import CimColumns, Step, column_config, popcount_pipeline
 from .spike_serializer import SpikeSerializer
 
 
@@ -40,7 +48,7 @@ class Walk(enum.Enum, shape=4):
     RESET = 4
     BUBBLE = 5     # saturate mode: wait (two cycles) for the last slice's overflow flags
     BUBBLE2 = 6
-    CHECK = 7      # saturate mode: fix up if a lane overflowed, else behave as IDLE
+    CHECK = 7      # saturate mode: fix up if a lane overflowed, else go back to IDLE
 
 
 class Late(enum.Enum, shape=3):
@@ -82,10 +90,13 @@ class CimMacro(wiring.Component):
     """Streams: `cmd` in (encoded commands), `rdata` out (STORE rows, counter values),
     `spike` out (MSB column index of each fired lane)."""
 
-    def __init__(self, params: CimMacroParams):
+    def __init__(self, params: CimMacroParams, *, forwarding: bool = True):
         if not isinstance(params, CimMacroParams):
             raise TypeError(f"CimMacro needs CimMacroParams, got {type(params).__name__}")
         self.params = params
+        # `forwarding=False` exists only to measure what forwarding costs (`make bench`): the
+        # macro is then wrong whenever a row is read within two cycles of a write to it.
+        self.forwarding = forwarding
         super().__init__({
             "cmd": In(stream.Signature(params.cmd_width)),
             "rdata": Out(stream.Signature(params.data_width)),
@@ -98,12 +109,31 @@ class CimMacro(wiring.Component):
         cols, aw, sb = p.cols, p.addr_width, p.slice_bits
 
         # -- command queue and fields of the head command --------------------------------
-        m.submodules.cmd_queue = queue = SyncFIFOBuffered(width=p.cmd_width, depth=p.cmd_depth)
-        m.d.comb += [queue.w_data.eq(self.cmd.payload), queue.w_en.eq(self.cmd.valid),
-                     self.cmd.ready.eq(queue.w_rdy)]
-        head = queue.r_data
-        op, a, b = head[0:4], head[4:4 + aw], head[4 + aw:4 + 2 * aw]
-        row_data = head[4 + 2 * aw:]
+        # Commands are decoded on their way into the queue (everything that does not depend
+        # on the configuration), so the issue stage starts from registered one-hot flags.
+        planes = plane_count(p)
+        entry = data.StructLayout({
+            "is_op": len(Op), "a": aw, "b": aw, "data": cols,
+            "a_row": 1, "a_plane": 1, "a_counter": 1, "a_slices": 1,
+        })
+        m.submodules.cmd_queue = queue = SyncFIFOBuffered(width=entry.size, depth=p.cmd_depth)
+        incoming = Signal(entry)
+        in_op, in_a = self.cmd.payload[0:4], self.cmd.payload[4:4 + aw]
+        m.d.comb += [
+            incoming.is_op.eq(Cat(in_op == op for op in Op)),
+            incoming.a.eq(in_a),
+            incoming.b.eq(self.cmd.payload[4 + aw:4 + 2 * aw]),
+            incoming.data.eq(self.cmd.payload[4 + 2 * aw:]),
+            incoming.a_row.eq(in_a < p.rows),
+            incoming.a_plane.eq(in_a < planes),
+            incoming.a_counter.eq(in_a < len(Counter)),
+            incoming.a_slices.eq(in_a < p.max_slices),
+            queue.w_data.eq(incoming), queue.w_en.eq(self.cmd.valid),
+            self.cmd.ready.eq(queue.w_rdy),
+        ]
+        head = entry(queue.r_data)
+        is_op = lambda op: head.is_op[op]
+        a, b, row_data = head.a, head.b, head.data
 
         # -- array, column datapath, outputs ---------------------------------------------
         m.submodules.array = array = Memory(shape=cols, depth=p.rows, init=[])
@@ -119,7 +149,6 @@ class CimMacro(wiring.Component):
                      rqueue.r_en.eq(self.rdata.ready)]
 
         # -- configuration: shadow planes, committed configuration -------------------------
-        planes = plane_count(p)
         shadow = Signal(data.ArrayLayout(cols, planes))
         config = Signal(column_config(p))
         walk_length = Signal(range(p.max_slices + 1), init=1)
@@ -137,6 +166,10 @@ class CimMacro(wiring.Component):
         s = Signal(sb)
         v_base = Signal(aw)
         o_base = Signal(aw)
+        # The rows of a walk's next slice, kept in registers: the array's read addresses come
+        # from registers (and the head command's fields), with no adder or decision on the way.
+        v_next = Signal(aw)
+        o_next = Signal(aw)
         fire_pending = Signal()        # a FIRE whose spikes are not yet in the serializer
 
         # What a command carries down the pipeline, registered once per stage (R, then B).
@@ -157,16 +190,45 @@ class CimMacro(wiring.Component):
         issue_o_row = Signal(aw)        # weight/threshold row
         take = Signal()
         waiting = Signal()
+        counts_settled = Signal()
         bubble = Signal()
         busy = Signal()
 
         last = s == walk_length - 1
         fits = lambda row: row <= last_start
         reads = lambda late: (late == Late.STORE) | (late == Late.COUNTER)
-        inflight_reads = reads(at_r.late) + reads(at_b.late)
-        rdata_room = rqueue.level + inflight_reads < p.rdata_depth
         drained = (at_r.step == Step.NONE) & (at_b.step == Step.NONE)
-        spikes_idle = serializer.idle & ~fire_pending
+        # The issue stage's other conditions come from registers. Read-data words reserved
+        # (issued STORE/COUNTERs not yet taken from the queue): room for one more?
+        reserved = Signal(range(p.rdata_depth + 1))
+        m.d.sync += reserved.eq(reserved + reads(issue_late)
+                                - (self.rdata.valid & self.rdata.ready))
+        rdata_room = reserved < p.rdata_depth
+        # No spike pending, as of the previous cycle (a FIRE keeps the walk busy for at least
+        # that long, and `fire_pending` covers it until its spikes are in the serializer).
+        spikes_idle = Signal()
+        m.d.sync += spikes_idle.eq(serializer.idle & ~fire_pending)
+        # The mode check of the shadow planes, registered; a COMMIT right after a PLANE that
+        # wrote a mode plane waits a cycle for it.
+        # PLANE writes and COMMIT's copy of the shadow planes land a cycle after the command
+        # (from registers, which keeps the issue decision off their wide enables). A COMMIT
+        # waits until the shadow planes and their registered mode check are up to date.
+        plane_write = Signal(data.StructLayout({"en": 1, "index": range(planes), "data": cols}))
+        copy_config = Signal()
+        with m.If(plane_write.en):
+            m.d.sync += shadow[plane_write.index].eq(plane_write.data)
+        with m.If(copy_config):
+            m.d.sync += config.pad.eq(shadow[2])
+            for c in range(cols):
+                m.d.sync += [
+                    config.mode[c].eq(shadow_mode[c]),
+                    config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
+                    config.wlast[c].eq(Cat(shadow[3 + sb + i][c] for i in range(sb))),
+                ]
+        modes_ok = Signal()
+        modes_fresh = Signal()
+        m.d.sync += [modes_ok.eq(modes_valid(shadow_mode, p.lane_limit)),
+                     modes_fresh.eq(~plane_write.en), plane_write.en.eq(0), copy_config.eq(0)]
 
         def after_walk(step):
             """Where a walk of `step` goes after its last slice."""
@@ -179,15 +241,16 @@ class CimMacro(wiring.Component):
                 m.d.sync += walk.eq(Walk.RESET)
             else:
                 m.d.sync += walk.eq(Walk.IDLE)
-            m.d.sync += s.eq(0)
+            # A fix-up or reset walk of the same command starts from slice 0 again.
+            m.d.sync += [s.eq(0), v_next.eq(v_base), o_next.eq(o_base)]
 
         def walk_slice(step):
             m.d.comb += [issue_step.eq(step), issue_slice.eq(s), busy.eq(1),
-                         issue_row.eq(v_base + s), issue_o_row.eq(o_base + s)]
+                         issue_row.eq(v_next), issue_o_row.eq(o_next)]
             with m.If(last):
                 after_walk(step)
             with m.Else():
-                m.d.sync += s.eq(s + 1)
+                m.d.sync += [s.eq(s + 1), v_next.eq(v_next + 1), o_next.eq(o_next + 1)]
 
         def start_walk(step, walk_state, v_row, o_row):
             """Issue slice 0 now and walk the rest from the next cycle."""
@@ -196,85 +259,82 @@ class CimMacro(wiring.Component):
             m.d.sync += [v_base.eq(v_row), o_base.eq(o_row)]
             with m.If(walk_length == 1):
                 after_walk(step)
+                m.d.sync += [v_next.eq(v_row), o_next.eq(o_row)]
             with m.Else():
-                m.d.sync += [walk.eq(walk_state), s.eq(1)]
+                m.d.sync += [walk.eq(walk_state), s.eq(1),
+                             v_next.eq(v_row + 1), o_next.eq(o_row + 1)]
 
         def accept_command():
             with m.If(queue.r_rdy):
                 m.d.comb += busy.eq(1)
-                with m.Switch(op):
-                    with m.Case(Op.NOP):
-                        m.d.comb += take.eq(1)
-                    with m.Case(Op.LOAD):
-                        m.d.comb += [take.eq(1), issue_row.eq(a)]
-                        with m.If(a < p.rows):
-                            m.d.comb += issue_late.eq(Late.LOAD)
-                        with m.Else():
-                            m.d.comb += issue_late.eq(Late.DROP)
-                    with m.Case(Op.STORE):
-                        with m.If(a >= p.rows):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
-                        with m.Elif(rdata_room):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.STORE), issue_row.eq(a)]
-                        with m.Else():
-                            m.d.comb += waiting.eq(1)
-                    with m.Case(Op.ACC):
-                        m.d.comb += take.eq(1)
-                        with m.If(fits(a) & fits(b)):
-                            m.d.comb += issue_event.eq(1)
-                            start_walk(Step.ACC, Walk.ACC, b, a)
-                        with m.Else():
-                            m.d.comb += issue_late.eq(Late.DROP)
-                    with m.Case(Op.FIRE):
-                        with m.If(~(fits(a) & fits(b))):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
-                        with m.Elif(spikes_idle):
-                            m.d.comb += take.eq(1)
-                            m.d.sync += fire_pending.eq(1)
-                            start_walk(Step.COMPARE, Walk.COMPARE, a, b)
-                        with m.Else():
-                            m.d.comb += waiting.eq(1)
-                    with m.Case(Op.PLANE):
-                        m.d.comb += take.eq(1)
-                        with m.If(a < planes):
-                            m.d.sync += shadow[a].eq(row_data)
-                        with m.Else():
-                            m.d.comb += issue_late.eq(Late.DROP)
-                    with m.Case(Op.COMMIT):
-                        with m.If(~drained):
-                            m.d.comb += waiting.eq(1)
-                        with m.Elif((a < p.max_slices) & modes_valid(shadow_mode, p.lane_limit)):
-                            m.d.comb += take.eq(1)
-                            m.d.sync += [
-                                walk_length.eq(a + 1),
-                                last_start.eq(p.rows - 1 - a),
-                                saturate.eq(b[0]),
-                                subtract.eq(b[1]),
-                                config.pad.eq(shadow[2]),
-                            ]
-                            for c in range(cols):
-                                m.d.sync += [
-                                    config.mode[c].eq(shadow_mode[c]),
-                                    config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
-                                    config.wlast[c].eq(Cat(shadow[3 + sb + i][c]
-                                                           for i in range(sb))),
-                                ]
-                        with m.Else():
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
-                    with m.Case(Op.COUNTER):
-                        with m.If(a >= len(Counter)):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
-                        with m.Elif(rdata_room & spikes_idle):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.COUNTER)]
-                        with m.Else():
-                            m.d.comb += waiting.eq(1)
-                    with m.Case(Op.CLEAR):
-                        with m.If(spikes_idle):
-                            m.d.comb += [take.eq(1), issue_late.eq(Late.CLEAR)]
-                        with m.Else():
-                            m.d.comb += waiting.eq(1)
-                    with m.Default():
+                with m.If(is_op(Op.NOP)):
+                    m.d.comb += take.eq(1)
+                with m.If(is_op(Op.LOAD)):
+                    m.d.comb += [take.eq(1), issue_row.eq(a)]
+                    with m.If(head.a_row):
+                        m.d.comb += issue_late.eq(Late.LOAD)
+                    with m.Else():
+                        m.d.comb += issue_late.eq(Late.DROP)
+                with m.If(is_op(Op.STORE)):
+                    with m.If(~head.a_row):
                         m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
+                    with m.Elif(rdata_room):
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.STORE), issue_row.eq(a)]
+                    with m.Else():
+                        m.d.comb += waiting.eq(1)
+                with m.If(is_op(Op.ACC)):
+                    m.d.comb += take.eq(1)
+                    with m.If(fits(a) & fits(b)):
+                        m.d.comb += issue_event.eq(1)
+                        start_walk(Step.ACC, Walk.ACC, b, a)
+                    with m.Else():
+                        m.d.comb += issue_late.eq(Late.DROP)
+                with m.If(is_op(Op.FIRE)):
+                    with m.If(~(fits(a) & fits(b))):
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
+                    with m.Elif(spikes_idle):
+                        m.d.comb += take.eq(1)
+                        m.d.sync += fire_pending.eq(1)
+                        start_walk(Step.COMPARE, Walk.COMPARE, a, b)
+                    with m.Else():
+                        m.d.comb += waiting.eq(1)
+                with m.If(is_op(Op.PLANE)):
+                    m.d.comb += take.eq(1)
+                    with m.If(head.a_plane):
+                        m.d.sync += [plane_write.en.eq(1), plane_write.index.eq(a),
+                                     plane_write.data.eq(row_data)]
+                    with m.Else():
+                        m.d.comb += issue_late.eq(Late.DROP)
+                with m.If(is_op(Op.COMMIT)):
+                    with m.If(~drained | plane_write.en | ~modes_fresh):
+                        m.d.comb += waiting.eq(1)
+                    with m.Elif(head.a_slices & modes_ok):
+                        # The column flags are decoded from `config` a cycle after issue, so
+                        # a copy a cycle late is still in time for the next command's slices.
+                        m.d.comb += take.eq(1)
+                        m.d.sync += [
+                            walk_length.eq(a + 1),
+                            last_start.eq(p.rows - 1 - a),
+                            saturate.eq(b[0]),
+                            subtract.eq(b[1]),
+                            copy_config.eq(1),
+                        ]
+                    with m.Else():
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
+                with m.If(is_op(Op.COUNTER)):
+                    with m.If(~head.a_counter):
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
+                    with m.Elif(rdata_room & spikes_idle & counts_settled):
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.COUNTER)]
+                    with m.Else():
+                        m.d.comb += waiting.eq(1)
+                with m.If(is_op(Op.CLEAR)):
+                    with m.If(spikes_idle & counts_settled):
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.CLEAR)]
+                    with m.Else():
+                        m.d.comb += waiting.eq(1)
+                with m.If(head.is_op == 0):             # unknown op
+                    m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
 
         with m.Switch(walk):
             with m.Case(Walk.IDLE):
@@ -294,17 +354,21 @@ class CimMacro(wiring.Component):
                 m.d.comb += [bubble.eq(1), busy.eq(1)]
                 m.d.sync += walk.eq(Walk.CHECK)
             with m.Case(Walk.CHECK):
+                # A bubble of its own: the overflow flags' OR tree then only steers the walk.
+                m.d.comb += [bubble.eq(1), busy.eq(1)]
                 with m.If(columns.any_overflow):
-                    m.d.comb += [bubble.eq(1), busy.eq(1)]
                     m.d.sync += [walk.eq(Walk.FIXUP), s.eq(0)]
                 with m.Else():
                     m.d.sync += walk.eq(Walk.IDLE)
-                    accept_command()
 
+        # Read addresses: the walk's next rows, or the head command's rows whether or not it
+        # is taken this cycle (a read of a command that waits is simply not used).
+        walking = walk.as_value().matches(Walk.ACC, Walk.FIXUP, Walk.COMPARE, Walk.RESET)
+        head_is_acc = is_op(Op.ACC)
         m.d.comb += [
             queue.r_en.eq(take),
-            read_v.addr.eq(issue_row),
-            read_o.addr.eq(issue_o_row),
+            read_v.addr.eq(Mux(walking, v_next, Mux(head_is_acc, b, a))),
+            read_o.addr.eq(Mux(walking, o_next, Mux(head_is_acc, a, b))),
         ]
         m.d.sync += [
             at_r.step.eq(issue_step),
@@ -321,33 +385,61 @@ class CimMacro(wiring.Component):
         # -- stage R: register the rows read, forwarding writes the array has not returned --
         rd_v = Signal(cols)
         rd_o = Signal(cols)
-        last_write = Signal(data.StructLayout({"en": 1, "addr": aw, "data": cols}))
-        m.d.sync += [last_write.en.eq(write.en), last_write.addr.eq(write.addr),
-                     last_write.data.eq(write.data)]
+        last_write = Signal(cols)
+        m.d.sync += last_write.eq(write.data)
 
-        def forwarded(row, from_array):
-            return Mux(write.en & (write.addr == row), write.data,
-                       Mux(last_write.en & (last_write.addr == row), last_write.data,
-                           from_array))
+        # Whether a row read now will be written by stage B in the next cycle (the slice now in
+        # stage R), or was written by it in this cycle (the slice now in stage B): compared at
+        # issue, against the read address, and registered, so stage R's forwarding is a mux.
+        writes = lambda at: (at.late == Late.LOAD) | at.step.as_value().matches(
+            Step.ACC, Step.FIXUP, Step.RESET)
 
-        m.d.sync += [rd_v.eq(forwarded(at_r.row, read_v.data)),
-                     rd_o.eq(forwarded(at_r.o_row, read_o.data))]
-        m.d.comb += columns.issue_slice.eq(at_r.slice)      # flags registered on the way to B
+        def hits(read_addr, name):
+            now, last = Signal(name=f"{name}_hit_now"), Signal(name=f"{name}_hit_last")
+            hit_now = writes(at_r) & (at_r.row == read_addr)
+            hit_last = writes(at_b) & (at_b.row == read_addr)
+            m.d.sync += [now.eq(hit_now), last.eq(~hit_now & hit_last)]
+            return now, last
+
+        def forwarded(hit, from_array):
+            # Block RAM clock-to-out is the slow input: it goes through the last mux only.
+            now, last = hit
+            return Mux(now | last, Mux(now, write.data, last_write), from_array)
+
+        if self.forwarding:
+            hit_v, hit_o = hits(read_v.addr, "v"), hits(read_o.addr, "o")
+            m.d.sync += [rd_v.eq(forwarded(hit_v, read_v.data)),
+                         rd_o.eq(forwarded(hit_o, read_o.data))]
+        else:
+            m.d.sync += [rd_v.eq(read_v.data), rd_o.eq(read_o.data)]
+        # The column datapath registers its flags for stage B from stage R's step and slice.
+        b_load = Signal()
+        m.d.sync += b_load.eq(at_r.late == Late.LOAD)
+        m.d.comb += [columns.next_step.eq(at_r.step), columns.next_slice.eq(at_r.slice)]
 
         # -- stage B: execute --------------------------------------------------------------
         slice_op = b_step != Step.NONE
         m.d.comb += [
-            columns.step.eq(b_step),
             columns.v_row.eq(rd_v),
             columns.o_row.eq(rd_o),
+            columns.load.eq(b_load),
+            columns.load_data.eq(b_data),
             write.addr.eq(b_row),
-            write.data.eq(Mux(b_late == Late.LOAD, b_data, columns.wdata)),
+            write.data.eq(columns.wdata),
             write.en.eq((b_late == Late.LOAD) | (b_step == Step.ACC) | (b_step == Step.FIXUP) |
                         (b_step == Step.RESET)),
         ]
 
         counters = Array(Signal(p.counter_width, name=f"count_{c.name.lower()}")
                          for c in Counter)
+
+        # Column counts are a popcount of every column: a pipelined adder tree, a few cycles
+        # behind stage B. COUNTER and CLEAR wait until no slice is on its way to the counters
+        # (`counts_settled`, from registers), so a read sees every slice before it.
+        active_count, idle_count, counting = popcount_pipeline(
+            m, "active", columns.active, slice_op)
+        m.d.comb += counts_settled.eq(~(at_r.step != Step.NONE) & ~slice_op &
+                                      ~Cat(*counting).any())
 
         load_spikes = (b_step == Step.RESET) & (b_slice == 0)
         m.d.comb += [serializer.load.eq(load_spikes), serializer.mask.eq(columns.fired)]
@@ -358,8 +450,8 @@ class CimMacro(wiring.Component):
             Counter.ACC_EVENTS: b_acc_event,
             Counter.ACC_SLICES: (b_step == Step.ACC) | (b_step == Step.FIXUP),
             Counter.FIRE_SLICES: (b_step == Step.COMPARE) | (b_step == Step.RESET),
-            Counter.ACTIVE_COLS: Mux(slice_op, columns.active, 0),
-            Counter.IDLE_COLS: Mux(slice_op, cols - columns.active, 0),
+            Counter.ACTIVE_COLS: active_count,
+            Counter.IDLE_COLS: idle_count,
             Counter.LOADS: b_late == Late.LOAD,
             Counter.STORES: b_late == Late.STORE,
             Counter.SPIKES: self.spike.valid & self.spike.ready,
@@ -377,19 +469,10 @@ class CimMacro(wiring.Component):
                 m.d.sync += delayed.eq(late)
                 late = delayed
             increments[counter] = late
-        # Column counts are a popcount of every column: register them before they are added,
-        # off the adder's carry chain. A read adds the count still pending, so a COUNTER sees
-        # every slice before it, and a CLEAR drops it with the rest.
-        pending = {}
-        for counter in (Counter.ACTIVE_COLS, Counter.IDLE_COLS):
-            pending[counter] = Signal(range(cols + 1), name=f"pending_{counter.name.lower()}")
-            m.d.sync += pending[counter].eq(increments[counter])
-            increments[counter] = pending[counter]
         for counter, increment in increments.items():
             reg = counters[counter]
             m.d.sync += reg.eq(Mux(b_late == Late.CLEAR, 0, reg + increment))
-        readable = Array((counters[c] + pending[c])[:p.counter_width] if c in pending
-                         else counters[c] for c in Counter)
+        readable = counters
         m.d.comb += [
             rqueue.w_en.eq(reads(at_b.late)),
             rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, readable[b_index])),
