@@ -396,15 +396,13 @@ class CimMacro(wiring.Component):
 
         def hits(read_addr, name):
             now, last = Signal(name=f"{name}_hit_now"), Signal(name=f"{name}_hit_last")
-            hit_now = writes(at_r) & (at_r.row == read_addr)
-            hit_last = writes(at_b) & (at_b.row == read_addr)
-            m.d.sync += [now.eq(hit_now), last.eq(~hit_now & hit_last)]
+            m.d.sync += [now.eq(writes(at_r) & (at_r.row == read_addr)),
+                         last.eq(writes(at_b) & (at_b.row == read_addr))]
             return now, last
 
         def forwarded(hit, from_array):
-            # Block RAM clock-to-out is the slow input: it goes through the last mux only.
             now, last = hit
-            return Mux(now | last, Mux(now, write.data, last_write), from_array)
+            return Mux(now, write.data, Mux(last, last_write, from_array))
 
         if self.forwarding:
             hit_v, hit_o = hits(read_v.addr, "v"), hits(read_o.addr, "o")
