@@ -27,8 +27,8 @@ FPGA_TARGETS = ("ice40-up5k", "ecp5-25f")
 
 def fpga_rows(block: str, presets: list[str], work: Path,
               targets: tuple[str, ...] = FPGA_TARGETS, *, variant: str = "",
-              build=None) -> list[dict]:
-    """Resources and post-route Fmax of `block`'s presets inside the bench shell (`build`,
+              make_core=None) -> list[dict]:
+    """Resources and post-route Fmax of `block`'s presets inside the bench shell (`make_core`,
     if given, makes the core from the parameters instead of the block's own builder; rows
     then carry `variant`)."""
     from amaranth.back import verilog
@@ -41,7 +41,7 @@ def fpga_rows(block: str, presets: list[str], work: Path,
         out = work / f"{block}-{preset}{'-' + variant if variant else ''}"
         out.mkdir(parents=True, exist_ok=True)
         shell = out / "bench_top.v"
-        shell.write_text(verilog.convert(BenchShell((build or get(block).build)(params)),
+        shell.write_text(verilog.convert(BenchShell((make_core or get(block).build)(params)),
                                          name="bench_top", emit_src=False))
         for target in targets:
             try:
@@ -113,7 +113,9 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
             continue
         cmds = [encode(params, *c) for c in config.commands(params)] + [encode(params, Op.CLEAR)]
         cmds += [encode(params, Op.ACC, params.rows // 2, 0)] * events
-        cmds += [encode(params, Op.COUNTER, Counter.BUSY)]
+        # BUSY less WAITS: the COUNTER itself waits for the slices' column counts to land.
+        cmds += [encode(params, Op.COUNTER, Counter.BUSY), encode(params, Op.COUNTER,
+                                                                  Counter.WAITS)]
         runs.append((b_w, b_v, saturate, lanes, config.n, cmds))
 
     async def testbench(ctx):
@@ -125,10 +127,12 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
                 ctx.set(dut.cmd.payload, word)
                 await ctx.tick().until(dut.cmd.ready)
             ctx.set(dut.cmd.valid, 0)
-            while not ctx.get(dut.rdata.valid):
+            values = []
+            while len(values) < 2:
+                if ctx.get(dut.rdata.valid):
+                    values.append(ctx.get(dut.rdata.payload))
                 await ctx.tick()
-            busy = ctx.get(dut.rdata.payload)
-            await ctx.tick()
+            busy = values[0] - values[1]
             results.append({"b_w": b_w, "b_v": b_v, "saturate": saturate, "lanes": lanes,
                             "slices": n, "events": events, "cycles": busy,
                             "cycles_per_event": busy / events,
@@ -165,7 +169,7 @@ def bench_cim_forwarding(work: Path, quick: bool) -> list[dict]:
     from .hdl.axis_top import AxisTop
     from .hdl.cim_macro import CimMacro
     return fpga_rows("cim_macro", ["ice40"], work, ("ecp5-25f",), variant="no forwarding",
-                     build=lambda p: AxisTop(CimMacro(p, forwarding=False)))
+                     make_core=lambda p: AxisTop(CimMacro(p, forwarding=False)))
 
 
 def bench_aer_fpga(work: Path, quick: bool) -> list[dict]:
