@@ -57,7 +57,6 @@ def popcount_pipeline(m, name: str, bits, valid, levels_per_stage: int = 2):
         if depth % levels_per_stage == 0 and len(level) > 1:
             level, stage_valid = register(level, stage_valid, len(stages))
     total = Signal(range(cols + 1), name=f"{name}_total")
-    inverse = Signal(range(cols + 1), name=f"{name}_inverse")
     total_valid = Signal(name=f"{name}_total_valid")
     m.d.sync += [total.eq(Mux(stage_valid, level[0], 0)), total_valid.eq(stage_valid)]
     stages.append(total_valid)
@@ -135,19 +134,20 @@ class CimColumns(wiring.Component):
         opens = flags("opens", lsb_or_prop)                       # lane goes on above
         cont = [Const(0)] + flags("cont", takes_carry)
         # A lane's LSB is never a pad.
-        epad = [Const(0)] + flags("epad", [cfg.pad[c] & takes_carry[c - 1]
-                                           for c in range(1, cols)])
-        top = flags("top", [s == cfg.vlast[c] for c in range(cols)])
+        is_pad = [Const(0)] + [cfg.pad[c] & takes_carry[c - 1] for c in range(1, cols)]
+        is_top = [s == cfg.vlast[c] for c in range(cols)]
+        in_weight = [s <= cfg.wlast[c] for c in range(cols)]
+        epad = flags("epad", is_pad)
+        top = flags("top", is_top)
         active = flags("active", [(mode[c] != STANDBY) & (s <= cfg.vlast[c])
                                   for c in range(cols)])
-        use_weight = flags("use_w", [s <= cfg.wlast[c] for c in range(cols)])
+        use_weight = flags("use_w", in_weight)
         # The operand is the other row's bit (weight while s <= wlast, threshold in a FIRE),
         # else the lane's weight sign.
-        use_o = flags("use_o", [(s <= cfg.wlast[c]) | next_fire for c in range(cols)])
+        use_o = flags("use_o", [w | next_fire for w in in_weight])
         # In the top slice a pad column takes the carry into the column below it, so pads
         # repeat the sign bit's sum: the sign of bit B_V - 1 is re-extended (wrap-around).
-        passthru = [Const(0)] + flags("passthru", [
-            cfg.pad[c] & takes_carry[c - 1] & (s == cfg.vlast[c]) for c in range(1, cols)])
+        passthru = flags("passthru", [pad & t for pad, t in zip(is_pad, is_top)])
         signpos = [in_lane[c] & ~epad[c] & (is_msb[c] | (epad[c + 1] if c + 1 < cols else 0))
                    for c in range(cols)]
 
@@ -181,12 +181,11 @@ class CimColumns(wiring.Component):
         # latched at the LSB for the next slice: no broadcast on the adder's path.
         transfer = [(Mux(passthru[c + 1], 0, gen[c]), Mux(passthru[c + 1], 1, prop[c]))
                     if c + 1 < cols else (gen[c], prop[c]) for c in range(cols)]
-        lane = carry_suffix(m, "lane", transfer, [~opens[c] for c in range(cols)], span)
-        lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
-        m.d.sync += lane_cin.eq(Mux(s == 0, Cat(next_fire for _ in range(cols)),
-                                    Cat(*lane_cout)))
-
         ends = [~opens[c] for c in range(cols)]
+        lane = carry_suffix(m, "lane", transfer, ends, span)
+        lane_cout = [lane[c][0] | (lane[c][1] & lane_cin[c]) for c in range(cols)]
+        m.d.sync += lane_cin.eq(Mux(s == 0, next_fire.replicate(cols), Cat(*lane_cout)))
+
         msb_operand, lane_fired, lane_overflow, lane_vsign = zip(*broadcast_down(
             m, "msb", [(o_in[c], fired[c], overflow[c], vsign[c]) for c in range(cols)], ends,
             span))

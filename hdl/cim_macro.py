@@ -424,8 +424,7 @@ class CimMacro(wiring.Component):
             columns.load_data.eq(b_data),
             write.addr.eq(b_row),
             write.data.eq(columns.wdata),
-            write.en.eq((b_late == Late.LOAD) | (b_step == Step.ACC) | (b_step == Step.FIXUP) |
-                        (b_step == Step.RESET)),
+            write.en.eq(writes(at_b)),
         ]
 
         counters = Array(Signal(p.counter_width, name=f"count_{c.name.lower()}")
@@ -436,8 +435,7 @@ class CimMacro(wiring.Component):
         # (`counts_settled`, from registers), so a read sees every slice before it.
         active_count, idle_count, counting = popcount_pipeline(
             m, "active", columns.active, slice_op)
-        m.d.comb += counts_settled.eq(~(at_r.step != Step.NONE) & ~slice_op &
-                                      ~Cat(*counting).any())
+        m.d.comb += counts_settled.eq(drained & ~Cat(*counting).any())
 
         load_spikes = (b_step == Step.RESET) & (b_slice == 0)
         m.d.comb += [serializer.load.eq(load_spikes), serializer.mask.eq(columns.fired)]
@@ -470,9 +468,8 @@ class CimMacro(wiring.Component):
         for counter, increment in increments.items():
             reg = counters[counter]
             m.d.sync += reg.eq(Mux(b_late == Late.CLEAR, 0, reg + increment))
-        readable = counters
         m.d.comb += [
             rqueue.w_en.eq(reads(at_b.late)),
-            rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, readable[b_index])),
+            rqueue.w_data.eq(Mux(b_late == Late.STORE, rd_v, counters[b_index])),
         ]
         return m
