@@ -27,10 +27,10 @@ FPGA_TARGETS = ("ice40-up5k", "ecp5-25f")
 
 def fpga_rows(block: str, presets: list[str], work: Path,
               targets: tuple[str, ...] = FPGA_TARGETS, *, variant: str = "",
-              make_core=None) -> list[dict]:
+              make_core=None, seeds: tuple[int, ...] = (1,)) -> list[dict]:
     """Resources and post-route Fmax of `block`'s presets inside the bench shell (`make_core`,
     if given, makes the core from the parameters instead of the block's own builder; rows
-    then carry `variant`)."""
+    then carry `variant`). With several placer `seeds`, one row per seed, each with `seed`."""
     from amaranth.back import verilog
 
     from .fpga.bench_shell import BenchShell
@@ -43,9 +43,10 @@ def fpga_rows(block: str, presets: list[str], work: Path,
         shell = out / "bench_top.v"
         shell.write_text(verilog.convert(BenchShell((make_core or get(block).build)(params)),
                                          name="bench_top", emit_src=False))
-        for target in targets:
+        for target, seed in ((t, s) for t in targets for s in seeds):
             try:
-                report = build(shell, "bench_top", target, out / target)
+                report = build(shell, "bench_top", target, out / f"{target}-seed{seed}",
+                               seed=seed)
             except DoesNotFit as too_big:
                 rows.append({"block": block, "preset": preset, "params": params.as_dict(),
                              "target": target, "fits": False,
@@ -60,6 +61,7 @@ def fpga_rows(block: str, presets: list[str], work: Path,
                 continue
             rows.append({"block": block, "preset": preset, "params": params.as_dict(),
                          "fits": True, **({"variant": variant} if variant else {}),
+                         **({"seed": seed} if len(seeds) > 1 else {}),
                          **{k: v for k, v in report.as_dict().items() if k != "utilisation"}})
             print(f"  {block}/{preset} {target}: {report.lut4} LUT4, {report.ff} FF, "
                   f"{report.bram} BRAM, {report.fmax_mhz} MHz")
@@ -164,12 +166,16 @@ def bench_cim_fpga(preset: str, targets: tuple[str, ...]):
 
 
 def bench_cim_forwarding(work: Path, quick: bool) -> list[dict]:
-    """What forwarding costs: the `ice40` preset on the ECP5-25F without it (wrong on hazards;
-    built only to be measured), beside the design itself (`cim_fpga_ice40`)."""
+    """What forwarding costs: the `ice40` preset on the ECP5-25F with and without it (the
+    variant without is wrong on hazards; it is built only to be measured), over three placer
+    seeds, since one seed's Fmax moves by several MHz between equivalent netlists."""
     from .hdl.axis_top import AxisTop
     from .hdl.cim_macro import CimMacro
-    return fpga_rows("cim_macro", ["ice40"], work, ("ecp5-25f",), variant="no forwarding",
-                     make_core=lambda p: AxisTop(CimMacro(p, forwarding=False)))
+    seeds = (1,) if quick else (1, 2, 3)
+    return [row for forwarding in (True, False) for row in fpga_rows(
+        "cim_macro", ["ice40"], work, ("ecp5-25f",), seeds=seeds,
+        variant="forwarding (the design)" if forwarding else "no forwarding",
+        make_core=lambda p, f=forwarding: AxisTop(CimMacro(p, forwarding=f)))]
 
 
 def bench_aer_fpga(work: Path, quick: bool) -> list[dict]:
@@ -375,17 +381,21 @@ def render_markdown(results: dict) -> str:
                   "A slice reads its rows two cycles before the slice ahead of it writes back, "
                   "so back-to-back ACCs on one membrane need forwarding or stalls. Resources "
                   "and Fmax: the `ice40` preset with forwarding (the design) and without it "
-                  "(built only to be measured). Cycles: back-to-back ACC events on one "
+                  "(built only to be measured), each placed with three seeds. Cycles: "
+                  "back-to-back ACC events on one "
                   "membrane (the cycles bench), with forwarding (measured) and, for a design "
                   "that stalls instead, max(n, 3) per event (a row written by a slice issued "
                   "at cycle t can be read by a slice issued at t + 3).", "",
-                  "| variant | LUT4 | FF | BRAM | Fmax (MHz) |", "|---|---|---|---|---|"]
-        design = [dict(r, variant="forwarding (the design)")
-                  for r in entries.get("cim_fpga_ice40", []) if r["target"] == "ecp5-25f"]
-        for r in design + entries["cim_forwarding"]:
-            if r.get("fits", True):
-                lines.append(f"| {r.get('variant', '')} | {r['lut4']} | {r['ff']} | "
-                             f"{r['bram']} | {r['fmax_mhz']} |")
+                  "| variant | LUT4 | FF | BRAM | Fmax (MHz) by seed | median |",
+                  "|---|---|---|---|---|---|"]
+        for variant in dict.fromkeys(r.get("variant", "") for r in entries["cim_forwarding"]):
+            runs = [r for r in entries["cim_forwarding"]
+                    if r.get("variant", "") == variant and r.get("fits", True)]
+            if runs:
+                fmax = [r["fmax_mhz"] for r in runs]
+                lines.append(f"| {variant} | {runs[0]['lut4']} | {runs[0]['ff']} | "
+                             f"{runs[0]['bram']} | {', '.join(f'{f:g}' for f in fmax)} | "
+                             f"{float(np.median(fmax)):g} |")
         lines += ["", "| B_W | B_V | slices n | cycles/event, forwarding | cycles/event, "
                   "stalling |", "|---|---|---|---|---|"]
         for b_w, b_v, n, cpe in slices:
