@@ -4,6 +4,7 @@ Targets: iCE40 UP5K (SG48) and ECP5 LFE5U-25F (CABGA381). The report holds cell 
 type from yosys (after synthesis), utilisation and post-route Fmax from nextpnr.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -87,12 +88,27 @@ class Report:
 def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: float | None = None,
           seed: int = 1) -> Report:
     """Synthesise and place-and-route `verilog` (top module `top`) for `target`; the timing
-    constraint defaults to the target's (ECP5 100 MHz, the product target; iCE40 48 MHz)."""
+    constraint defaults to the target's (ECP5 100 MHz, the product target; iCE40 48 MHz).
+
+    A build is skipped when `out_dir` holds a finished build of the same Verilog with the same
+    top, target, constraint and seed (`build.json`): the 256-column macros take the better
+    part of an hour each, and `make bench` should not redo them for an unchanged netlist."""
     if target not in TARGETS:
         raise FlowError(f"unknown target '{target}'; targets are {', '.join(TARGETS)}")
     spec = TARGETS[target]
     freq_mhz = freq_mhz or spec["freq_mhz"]
     out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = out_dir / "build.json"
+    key = {"top": top, "target": target, "freq_mhz": freq_mhz, "seed": seed,
+           "design_sha256": hashlib.sha256(Path(verilog).read_bytes()).hexdigest()}
+    if stamp.exists():
+        done = json.loads(stamp.read_text())
+        if done.get("key") == key:
+            if "does_not_fit" in done:
+                usage = {k: tuple(v) for k, v in done["does_not_fit"].items()}
+                raise DoesNotFit(f"does not fit: {done['message']}", usage)
+            return read_report(out_dir, target, top, freq_mhz, done["synth"])
+        stamp.unlink()
     shutil.copy(verilog, out_dir / "design.v")
     synth = spec["synth"]
     try:
@@ -106,10 +122,23 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
         synth = f"{synth} -noabc9"
         _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
               f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
-    _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report", "pnr.json",
-          "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
-         out_dir, "nextpnr.log")
+    try:
+        _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
+              "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
+             out_dir, "nextpnr.log")
+    except DoesNotFit as too_big:
+        over = {k: v for k, v in too_big.usage.items() if v[0] > v[1]}
+        stamp.write_text(json.dumps({"key": key, "synth": synth, "message": str(over),
+                                     "does_not_fit": too_big.usage}, indent=1) + "\n")
+        raise
+    report = read_report(out_dir, target, top, freq_mhz, synth)
+    stamp.write_text(json.dumps({"key": key, "synth": synth}, indent=1) + "\n")
+    return report
 
+
+def read_report(out_dir: Path, target: str, top: str, freq_mhz: float, synth: str) -> Report:
+    """The report of a finished build in `out_dir` (yosys' stat.json, nextpnr's pnr.json)."""
+    spec = TARGETS[target]
     cells = json.loads((out_dir / "stat.json").read_text())["design"]["num_cells_by_type"]
     cells = {k: v for k, v in cells.items() if not k.startswith("$")}
     count = lambda prefixes: sum(v for k, v in cells.items() if k.startswith(prefixes))

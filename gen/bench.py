@@ -100,7 +100,7 @@ CIM_WIDTHS = [(b_w, b_v) for b_w in (1, 4, 8) for b_v in (8, 12, 16)]
 def measure_cim_cycles(params, widths, events: int) -> list[dict]:
     """SOP/cycle and cycles/event of back-to-back ACC events, measured in Amaranth's simulator
     from the macro's own BUSY counter (lane width = B_W, so a weight is one row, or the widest
-    lane the macro allows)."""
+    lane the macro allows; wider if the membrane would take more than max_slices)."""
     from amaranth.sim import Simulator
 
     from .golden.cim_macro import Counter, LayerConfig, Op, encode, modes_for
@@ -108,7 +108,11 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
     dut = CimMacro(params)
     runs, results = [], []
     for b_w, b_v, saturate in widths:
-        width = min(b_w, params.lane_limit)          # a weight is one row if the lanes allow
+        # A weight is one row if the lanes allow, and lanes are widened until the membrane
+        # fits the macro's walk length (max_slices).
+        width = min(b_w, params.lane_limit)
+        while -(-b_v // width) > params.max_slices and width < params.lane_limit:
+            width += 1
         lanes = params.cols // width
         config = LayerConfig(modes_for([width] * lanes, params.cols), b_w, b_v, saturate)
         if config.n > params.max_slices or config.n + 1 > params.rows // 2:
@@ -332,7 +336,8 @@ def render_markdown(results: dict) -> str:
         lines.append("")
     if "cim_cycles" in entries:
         lines += ["## CIM macro: throughput in simulation (back-to-back ACC events)", "",
-                  "Lane width = B_W (a weight is one row) or max_lane if smaller; one event = "
+                  "Lane width = B_W (a weight is one row) or max_lane if smaller, widened where "
+                  "the membrane would span more than max_slices rows; one event = "
                   "one ACC on every lane. "
                   "SOP/cycle and cycles/event come from the macro's BUSY counter.", "",
                   "| preset | B_W | B_V | overflow | lanes | slices | cycles/event | "

@@ -46,3 +46,32 @@ def test_combined_design_exposes_every_core():
     assert "raca_rdata" in outputs and "lfsr_bank_noise" in outputs
     for unused in (top, top.core, *top.core.cores.values()):      # inspected, not built
         unused._MustUse__silence = True
+
+
+def test_build_is_reused_only_for_the_same_netlist(tmp_path, monkeypatch):
+    """A finished build is reused for the same Verilog, target and seed; any change builds
+    again (the tools are made to fail to show whether they ran)."""
+    from amaranth.back import verilog
+
+    from cimforge.blocks import get
+    from cimforge.fpga import flow
+    from cimforge.fpga.bench_shell import BenchShell
+    block = get("lfsr_bank")
+    design = tmp_path / "bench_top.v"
+    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
+                                      name="bench_top", emit_src=False))
+    first = flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
+    assert first.lut4 > 10 and first.fmax_mhz > 0
+
+    def tools_ran(cmd, cwd, log):
+        raise flow.FlowError(f"{cmd[0]} ran")
+    monkeypatch.setattr(flow, "_run", tools_ran)
+    again = flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
+    assert again == first
+    stamp = (tmp_path / "out" / "build.json").read_text()
+    original = design.read_text()
+    for change, edit in (({"seed": 2}, ""), ({"freq_mhz": 30}, ""), ({}, "// changed\n")):
+        (tmp_path / "out" / "build.json").write_text(stamp)
+        design.write_text(original + edit)
+        with pytest.raises(flow.FlowError, match="ran"):
+            flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out", **change)
