@@ -98,7 +98,8 @@ class CimColumns(wiring.Component):
             "v_row": In(cols),
             "o_row": In(cols),
             "wdata": Out(cols),
-            "any_overflow": Out(1),     # a lane overflowed in the last ACC (saturate mode)
+            # A lane overflowed in the last ACC (saturate mode); valid a cycle after its flags.
+            "any_overflow": Out(1),
             "fired": Out(cols),         # fired lanes, at their MSB columns
             "active": Out(cols),        # active columns in this slice
         })
@@ -215,8 +216,14 @@ class CimColumns(wiring.Component):
                 m.d.sync += fired[c].eq(Mux(top[c], ge, fired[c] & ~first))
 
         msb_mask = Cat(*(in_lane[c] & is_msb[c] for c in range(cols)))
+        # The OR of every lane's overflow flag steers the walk. Over 256 columns it is a tree
+        # across the whole chip (the 256-column macro's critical path), so it is registered
+        # in groups of 16 columns and the walk waits a cycle more for it.
+        lane_ovf = overflow & msb_mask
+        group_ovf = Signal(-(-cols // 16))
+        m.d.sync += group_ovf.eq(Cat(*(lane_ovf[g:g + 16].any() for g in range(0, cols, 16))))
         m.d.comb += [
-            self.any_overflow.eq((overflow & msb_mask).any()),
+            self.any_overflow.eq(group_ovf.any()),
             self.fired.eq(fired & msb_mask),
             self.active.eq(Cat(*active)),
         ]

@@ -46,8 +46,9 @@ class Walk(enum.Enum, shape=4):
     FIXUP = 2
     COMPARE = 3
     RESET = 4
-    BUBBLE = 5     # saturate mode: wait (two cycles) for the last slice's overflow flags
-    BUBBLE2 = 6
+    BUBBLE = 5     # saturate mode: wait (three cycles) for the last slice's overflow flags
+    BUBBLE2 = 6    # and their registered OR
+    BUBBLE3 = 8
     CHECK = 7      # saturate mode: fix up if a lane overflowed, else go back to IDLE
 
 
@@ -351,6 +352,9 @@ class CimMacro(wiring.Component):
                 m.d.comb += [bubble.eq(1), busy.eq(1)]
                 m.d.sync += walk.eq(Walk.BUBBLE2)
             with m.Case(Walk.BUBBLE2):
+                m.d.comb += [bubble.eq(1), busy.eq(1)]
+                m.d.sync += walk.eq(Walk.BUBBLE3)
+            with m.Case(Walk.BUBBLE3):
                 m.d.comb += [bubble.eq(1), busy.eq(1)]
                 m.d.sync += walk.eq(Walk.CHECK)
             with m.Case(Walk.CHECK):
