@@ -116,8 +116,8 @@ class CimColumns(wiring.Component):
         first = Signal()
         m.d.sync += first.eq(s == 0)
         flags = lambda name, values: named_signals(m, name, values, "sync")
-        is_acc, is_fixup, is_compare, is_reset = flags("step", [
-            self.next_step == Step.ACC, self.next_step == Step.FIXUP,
+        is_acc, is_fire, is_fixup, is_compare, is_reset = flags("step", [
+            self.next_step == Step.ACC, next_fire, self.next_step == Step.FIXUP,
             self.next_step == Step.COMPARE, self.next_step == Step.RESET])
 
         # The lane structure only changes at COMMIT, which waits until no slice is in flight;
@@ -162,13 +162,9 @@ class CimColumns(wiring.Component):
         vsign = Signal(cols)
         fired = Signal(cols)
 
-        # FIRE adds ~TH: the inversion is a flag per column (gated by the column's mode, which
-        # standby columns' unused operand allows), so no single flip-flop drives the first
-        # LUT of all 256 adders.
-        invert = flags("invert", [next_fire & (md != STANDBY) for md in mode])
         v = [self.v_row[c] for c in range(cols)]
         o_in = [self.o_row[c] for c in range(cols)]
-        operand = [Mux(use_o[c], o_in[c] ^ invert[c], wsign[c]) for c in range(cols)]
+        operand = [Mux(use_o[c], o_in[c], wsign[c]) ^ is_fire for c in range(cols)]
         gen = [v[c] & operand[c] for c in range(cols)]
         prop = [v[c] ^ operand[c] for c in range(cols)]
 

@@ -20,8 +20,7 @@ block RAM (yosys replicates a 2R1W memory); see README for the measured cost. CO
 until no slice is in flight, so a slice always runs under the configuration it was issued in.
 
 Timing (the >= 100 MHz ECP5 target): every decision is taken from registers. Commands are
-decoded on their way into the queue (one-hot op, range flags), with their row data in a queue
-of its own (so taking a command enables no row-wide register); the read addresses come from
+decoded on their way into the queue (one-hot op, range flags); the read addresses come from
 registers through two muxes; the read-data room, the spike serializer's idle flag and the mode
 check are registered; forwarding hits are compared at issue and registered, so stage R is one
 mux after the block RAM; PLANE writes and COMMIT's configuration copy land a cycle late from
@@ -114,34 +113,28 @@ class CimMacro(wiring.Component):
         # Commands are decoded on their way into the queue (everything that does not depend
         # on the configuration), so the issue stage starts from registered one-hot flags.
         planes = plane_count(p)
-        # The row data (LOAD, PLANE) waits in a queue of its own, read in step: the head's
-        # output register is loaded when the issue stage takes a command, and a row-wide
-        # enable from that decision did not make 100 MHz on 256 columns. The data queue's
-        # head is a small memory read at the read pointer, so nothing row-wide waits for it.
         entry = data.StructLayout({
-            "is_op": len(Op), "a": aw, "b": aw,
+            "is_op": len(Op), "a": aw, "b": aw, "data": cols,
             "a_row": 1, "a_plane": 1, "a_counter": 1, "a_slices": 1,
         })
         m.submodules.cmd_queue = queue = SyncFIFOBuffered(width=entry.size, depth=p.cmd_depth)
-        m.submodules.data_queue = data_queue = SyncFIFO(width=cols, depth=p.cmd_depth)
-        accept = self.cmd.valid & self.cmd.ready
         incoming = Signal(entry)
         in_op, in_a = self.cmd.payload[0:4], self.cmd.payload[4:4 + aw]
         m.d.comb += [
             incoming.is_op.eq(Cat(in_op == op for op in Op)),
             incoming.a.eq(in_a),
             incoming.b.eq(self.cmd.payload[4 + aw:4 + 2 * aw]),
+            incoming.data.eq(self.cmd.payload[4 + 2 * aw:]),
             incoming.a_row.eq(in_a < p.rows),
             incoming.a_plane.eq(in_a < planes),
             incoming.a_counter.eq(in_a < len(Counter)),
             incoming.a_slices.eq(in_a < p.max_slices),
-            queue.w_data.eq(incoming), queue.w_en.eq(accept),
-            data_queue.w_data.eq(self.cmd.payload[4 + 2 * aw:]), data_queue.w_en.eq(accept),
-            self.cmd.ready.eq(queue.w_rdy & data_queue.w_rdy),
+            queue.w_data.eq(incoming), queue.w_en.eq(self.cmd.valid),
+            self.cmd.ready.eq(queue.w_rdy),
         ]
         head = entry(queue.r_data)
         is_op = lambda op: head.is_op[op]
-        a, b, row_data = head.a, head.b, data_queue.r_data
+        a, b, row_data = head.a, head.b, head.data
 
         # -- array, column datapath, outputs ---------------------------------------------
         m.submodules.array = array = Memory(shape=cols, depth=p.rows, init=[])
@@ -233,9 +226,6 @@ class CimMacro(wiring.Component):
                     config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
                     config.wlast[c].eq(Cat(shadow[3 + sb + i][c] for i in range(sb))),
                 ]
-        # The written plane's index and data are taken every cycle (only `en` waits for the
-        # issue decision).
-        m.d.sync += [plane_write.index.eq(a), plane_write.data.eq(row_data)]
         modes_ok = Signal()
         modes_fresh = Signal()
         m.d.sync += [modes_ok.eq(modes_valid(shadow_mode, p.lane_limit)),
@@ -312,7 +302,8 @@ class CimMacro(wiring.Component):
                 with m.If(is_op(Op.PLANE)):
                     m.d.comb += take.eq(1)
                     with m.If(head.a_plane):
-                        m.d.sync += plane_write.en.eq(1)
+                        m.d.sync += [plane_write.en.eq(1), plane_write.index.eq(a),
+                                     plane_write.data.eq(row_data)]
                     with m.Else():
                         m.d.comb += issue_late.eq(Late.DROP)
                 with m.If(is_op(Op.COMMIT)):
@@ -380,7 +371,6 @@ class CimMacro(wiring.Component):
         head_is_acc = is_op(Op.ACC)
         m.d.comb += [
             queue.r_en.eq(take),
-            data_queue.r_en.eq(take),
             read_v.addr.eq(Mux(walking, v_next, Mux(head_is_acc, b, a))),
             read_o.addr.eq(Mux(walking, o_next, Mux(head_is_acc, a, b))),
         ]
