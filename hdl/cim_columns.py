@@ -219,9 +219,10 @@ class CimColumns(wiring.Component):
         # The OR of every lane's overflow flag steers the walk. Over 256 columns it is a tree
         # across the whole chip (the 256-column macro's critical path), so it is registered
         # in groups of 16 columns and the walk waits a cycle more for it.
-        lane_ovf = overflow & msb_mask
-        group_ovf = Signal(-(-cols // 16))
-        m.d.sync += group_ovf.eq(Cat(*(lane_ovf[g:g + 16].any() for g in range(0, cols, 16))))
+        lane_ovf, group = overflow & msb_mask, 16
+        group_ovf = Signal(-(-cols // group))
+        m.d.sync += group_ovf.eq(Cat(*(lane_ovf[g:g + group].any()
+                                       for g in range(0, cols, group))))
         m.d.comb += [
             self.any_overflow.eq(group_ovf.any()),
             self.fired.eq(fired & msb_mask),

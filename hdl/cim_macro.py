@@ -348,15 +348,11 @@ class CimMacro(wiring.Component):
                 walk_slice(Step.COMPARE)
             with m.Case(Walk.RESET):
                 walk_slice(Step.RESET)
-            with m.Case(Walk.BUBBLE):
-                m.d.comb += [bubble.eq(1), busy.eq(1)]
-                m.d.sync += walk.eq(Walk.BUBBLE2)
-            with m.Case(Walk.BUBBLE2):
-                m.d.comb += [bubble.eq(1), busy.eq(1)]
-                m.d.sync += walk.eq(Walk.BUBBLE3)
-            with m.Case(Walk.BUBBLE3):
-                m.d.comb += [bubble.eq(1), busy.eq(1)]
-                m.d.sync += walk.eq(Walk.CHECK)
+            for wait, after in ((Walk.BUBBLE, Walk.BUBBLE2), (Walk.BUBBLE2, Walk.BUBBLE3),
+                                (Walk.BUBBLE3, Walk.CHECK)):
+                with m.Case(wait):
+                    m.d.comb += [bubble.eq(1), busy.eq(1)]
+                    m.d.sync += walk.eq(after)
             with m.Case(Walk.CHECK):
                 # A bubble of its own: the overflow flags' OR tree then only steers the walk.
                 m.d.comb += [bubble.eq(1), busy.eq(1)]
