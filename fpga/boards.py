@@ -21,7 +21,7 @@ from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io
 
 from ..params.uart_bridge import UartBridgeParams
-from .flow import DoesNotFit, FlowError
+from .flow import CLASSIC_ABC_ECP5, CLASSIC_ABC_NAME, DoesNotFit, FlowError
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,19 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
     params = bridge_params(board_name, design, int(platform.default_clk_frequency))
     out_dir = Path(out_dir) / f"{board_name}-{design}"
     os.environ.update(yowasp_environment())
+    synth = f"synth_{spec.family}"
     try:
-        # prepare + execute, not build(): the ULX3S platform lists its programmer among the
-        # tools a build requires, and building needs none.
-        plan = platform.prepare(BoardTop(board_name, design), name="top",
-                                nextpnr_opts=f"--seed {seed}")
-        plan.execute_local(str(out_dir))
+        try:
+            run_board_flow(board_name, design, out_dir, seed)
+        except Exception:
+            if spec.family != "ecp5" or not yosys_failed(out_dir):
+                raise
+            # YoWASP's ABC9 dies on some big netlists: as in `flow.build`, map with the
+            # classic ABC instead (`CLASSIC_ABC_ECP5`).
+            synth = CLASSIC_ABC_NAME
+            run_board_flow(board_name, design, out_dir, seed,
+                           synth_opts=CLASSIC_ABC_ECP5["before"],
+                           script_after_synth=CLASSIC_ABC_ECP5["after"])
     except Exception as error:          # the toolchain's own exception types vary
         log = out_dir / "top.tim"
         usage = parse_report(log)["utilisation"] if log.exists() else {}
@@ -154,10 +161,12 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
             raise DoesNotFit(f"{board_name}/{design} does not fit: " + ", ".join(
                 f"{cell} {used}/{total}" for cell, (used, total) in over.items()), over) \
                 from None
-        raise FlowError(f"{board_name}/{design}: the build failed ({error}); logs in "
+        reason = str(error) or type(error).__name__
+        raise FlowError(f"{board_name}/{design}: the build failed ({reason}); logs in "
                         f"{out_dir}") from None
     report = parse_report(out_dir / "top.tim")
     report.update({"board": board_name, "design": design, "seed": seed,
+                   "synth": synth,
                    "core": {"block": params.design, "preset": params.preset},
                    "clk_mhz": platform.default_clk_frequency / 1e6, "baud": params.baud,
                    "bitstream": str(out_dir / f"top.{spec.bitstream}")})
@@ -165,6 +174,23 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     (out_dir / "report.md").write_text(render_report(report))
     return report
+
+
+def run_board_flow(board_name: str, design: str, out_dir: Path, seed: int,
+                   **overrides) -> None:
+    # prepare + execute, not build(): the ULX3S platform lists its programmer among the tools
+    # a build requires, and building needs none. A platform is used once (it remembers the
+    # pins requested), and a stale report must not pass for this build's.
+    (out_dir / "top.tim").unlink(missing_ok=True)
+    plan = platform_for(board_name).prepare(BoardTop(board_name, design), name="top",
+                                            nextpnr_opts=f"--seed {seed}", **overrides)
+    plan.execute_local(str(out_dir))
+
+
+def yosys_failed(out_dir: Path) -> bool:
+    """Whether the last board build stopped in yosys (its log ends in an ERROR line)."""
+    log = out_dir / "top.rpt"
+    return log.exists() and "ERROR:" in log.read_text()[-2000:]
 
 
 def parse_report(log: Path) -> dict:
@@ -183,6 +209,7 @@ def render_report(r: dict) -> str:
     lines = [f"# {r['board']} / {r['design']} ({r['core']['block']}, preset "
              f"{r['core']['preset']})", "",
              f"Clock {r['clk_mhz']:g} MHz, UART {r['baud']} baud, nextpnr seed {r['seed']}. "
+             f"Synthesis `{r.get('synth', 'synth_' + board(r['board']).family)}`. "
              f"Bitstream: `{Path(r['bitstream']).name}`.", "",
              "| clock | post-route Fmax (MHz) | constraint (MHz) | met |", "|---|---|---|---|"]
     for clock, mhz in r["fmax_mhz"].items():

@@ -28,6 +28,18 @@ TARGETS = {
 }
 
 
+# YoWASP's yosys maps ECP5 LUTs with ABC9 only (`synth_ecp5` accepts `-noabc9` and ignores
+# it), and that ABC9 dies without a word on some big netlists (the 256-column macro, the
+# combined board design), after which yosys stops on an assertion. The fallback runs
+# `synth_ecp5` up to its LUT mapping, maps with the classic ABC, and runs the rest.
+CLASSIC_ABC_ECP5 = {
+    "before": "-run :map_luts",
+    "after": "techmap -map +/lattice/latches_map.v; abc -lut 4:7; clean; "
+             "synth_ecp5 -run map_cells:",
+}
+CLASSIC_ABC_NAME = "synth_ecp5 (classic ABC)"
+
+
 class FlowError(RuntimeError):
     pass
 
@@ -117,11 +129,11 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     except FlowError:
         if target.startswith("ice40"):
             raise
-        # YoWASP's ABC9 sometimes exits without a word on big netlists (seen on the 256-column
-        # macro); the classic ABC flow maps them. The report says which flow was used.
-        synth = f"{synth} -noabc9"
-        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
-              f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+        # See CLASSIC_ABC_ECP5; the report says which flow was used.
+        synth = CLASSIC_ABC_NAME
+        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; synth_ecp5 -top {top} "
+              f"{CLASSIC_ABC_ECP5['before']}; {CLASSIC_ABC_ECP5['after']} -json netlist.json; "
+              f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     try:
         _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
               "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],

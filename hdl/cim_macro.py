@@ -20,9 +20,11 @@ block RAM (yosys replicates a 2R1W memory); see README for the measured cost. CO
 until no slice is in flight, so a slice always runs under the configuration it was issued in.
 
 Timing (the >= 100 MHz ECP5 target): every decision is taken from registers. Commands are
-decoded on their way into the queue (one-hot op, range flags); the read addresses come from
-registers through two muxes; the read-data room, the spike serializer's idle flag and the mode
-check are registered; forwarding hits are compared at issue and registered, so stage R is one
+decoded on their way into the queue (one-hot op, range flags), with their row data in a queue
+of its own, so taking a command enables no row-wide register; whether a command is taken never
+waits for the bounds check (a carry chain), which only chooses between walk and drop; the read
+addresses come from registers through two muxes; the read-data room, the spike serializer's
+idle flag and the mode check are registered; forwarding hits are compared at issue and registered, so stage R is one
 mux after the block RAM; PLANE writes and COMMIT's configuration copy land a cycle late from
 registers; the column counts go through a pipelined adder tree, and COUNTER/CLEAR wait until
 it has drained (counted as WAITS).
@@ -112,29 +114,35 @@ class CimMacro(wiring.Component):
         # -- command queue and fields of the head command --------------------------------
         # Commands are decoded on their way into the queue (everything that does not depend
         # on the configuration), so the issue stage starts from registered one-hot flags.
+        # Their row data (LOAD, PLANE) waits in a queue of its own, popped in step: the head
+        # register of a buffered queue is enabled by the issue decision, and that enable
+        # across a whole row was the 256-column macro's critical path. The data queue's head
+        # is a small memory read at its read pointer, registered every cycle downstream.
         planes = plane_count(p)
         entry = data.StructLayout({
-            "is_op": len(Op), "a": aw, "b": aw, "data": cols,
+            "is_op": len(Op), "a": aw, "b": aw,
             "a_row": 1, "a_plane": 1, "a_counter": 1, "a_slices": 1,
         })
         m.submodules.cmd_queue = queue = SyncFIFOBuffered(width=entry.size, depth=p.cmd_depth)
+        m.submodules.data_queue = data_queue = SyncFIFO(width=cols, depth=p.cmd_depth)
+        accept = self.cmd.valid & self.cmd.ready
         incoming = Signal(entry)
         in_op, in_a = self.cmd.payload[0:4], self.cmd.payload[4:4 + aw]
         m.d.comb += [
             incoming.is_op.eq(Cat(in_op == op for op in Op)),
             incoming.a.eq(in_a),
             incoming.b.eq(self.cmd.payload[4 + aw:4 + 2 * aw]),
-            incoming.data.eq(self.cmd.payload[4 + 2 * aw:]),
             incoming.a_row.eq(in_a < p.rows),
             incoming.a_plane.eq(in_a < planes),
             incoming.a_counter.eq(in_a < len(Counter)),
             incoming.a_slices.eq(in_a < p.max_slices),
-            queue.w_data.eq(incoming), queue.w_en.eq(self.cmd.valid),
-            self.cmd.ready.eq(queue.w_rdy),
+            queue.w_data.eq(incoming), queue.w_en.eq(accept),
+            data_queue.w_data.eq(self.cmd.payload[4 + 2 * aw:]), data_queue.w_en.eq(accept),
+            self.cmd.ready.eq(queue.w_rdy & data_queue.w_rdy),
         ]
         head = entry(queue.r_data)
         is_op = lambda op: head.is_op[op]
-        a, b, row_data = head.a, head.b, head.data
+        a, b, row_data = head.a, head.b, data_queue.r_data
 
         # -- array, column datapath, outputs ---------------------------------------------
         m.submodules.array = array = Memory(shape=cols, depth=p.rows, init=[])
@@ -226,6 +234,9 @@ class CimMacro(wiring.Component):
                     config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
                     config.wlast[c].eq(Cat(shadow[3 + sb + i][c] for i in range(sb))),
                 ]
+        # The written plane's index and data are taken every cycle; only `en` waits for the
+        # issue decision.
+        m.d.sync += [plane_write.index.eq(a), plane_write.data.eq(row_data)]
         modes_ok = Signal()
         modes_fresh = Signal()
         m.d.sync += [modes_ok.eq(modes_valid(shadow_mode, p.lane_limit)),
@@ -291,19 +302,20 @@ class CimMacro(wiring.Component):
                     with m.Else():
                         m.d.comb += issue_late.eq(Late.DROP)
                 with m.If(is_op(Op.FIRE)):
-                    with m.If(~(fits(a) & fits(b))):
-                        m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
-                    with m.Elif(spikes_idle):
+                    # Even a FIRE out of bounds waits for the spikes of the one before: taking
+                    # a command then never waits for the bounds check (an adder's carry).
+                    with m.If(~spikes_idle):
+                        m.d.comb += waiting.eq(1)
+                    with m.Elif(fits(a) & fits(b)):
                         m.d.comb += take.eq(1)
                         m.d.sync += fire_pending.eq(1)
                         start_walk(Step.COMPARE, Walk.COMPARE, a, b)
                     with m.Else():
-                        m.d.comb += waiting.eq(1)
+                        m.d.comb += [take.eq(1), issue_late.eq(Late.DROP)]
                 with m.If(is_op(Op.PLANE)):
                     m.d.comb += take.eq(1)
                     with m.If(head.a_plane):
-                        m.d.sync += [plane_write.en.eq(1), plane_write.index.eq(a),
-                                     plane_write.data.eq(row_data)]
+                        m.d.sync += plane_write.en.eq(1)
                     with m.Else():
                         m.d.comb += issue_late.eq(Late.DROP)
                 with m.If(is_op(Op.COMMIT)):
@@ -367,6 +379,7 @@ class CimMacro(wiring.Component):
         head_is_acc = is_op(Op.ACC)
         m.d.comb += [
             queue.r_en.eq(take),
+            data_queue.r_en.eq(take),
             read_v.addr.eq(Mux(walking, v_next, Mux(head_is_acc, b, a))),
             read_o.addr.eq(Mux(walking, o_next, Mux(head_is_acc, a, b))),
         ]

@@ -75,3 +75,30 @@ def test_build_is_reused_only_for_the_same_netlist(tmp_path, monkeypatch):
         design.write_text(original + edit)
         with pytest.raises(flow.FlowError, match="ran"):
             flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out", **change)
+
+
+def test_ecp5_falls_back_to_classic_abc(tmp_path, monkeypatch):
+    """When yosys' ABC9 mapping dies (YoWASP's does on some big netlists), the ECP5 flow maps
+    with the classic ABC instead: real tools, on a small design, with the first synthesis made
+    to fail the way ABC9 does."""
+    from amaranth.back import verilog
+
+    from cimforge.blocks import get
+    from cimforge.fpga import flow
+    from cimforge.fpga.bench_shell import BenchShell
+    block = get("lfsr_bank")
+    design = tmp_path / "bench_top.v"
+    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
+                                      name="bench_top", emit_src=False))
+    real_run, scripts = flow._run, []
+
+    def abc9_dies(cmd, cwd, log):
+        scripts.append(cmd[-1])
+        if log == "yosys.log" and "map_luts" not in cmd[-1]:
+            raise flow.FlowError("ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)'")
+        return real_run(cmd, cwd, log)
+    monkeypatch.setattr(flow, "_run", abc9_dies)
+    report = flow.build(design, "bench_top", "ecp5-25f", tmp_path / "out")
+    assert report.synth == flow.CLASSIC_ABC_NAME
+    assert "abc -lut 4:7" in scripts[1] and len(scripts) == 3        # yosys twice, nextpnr
+    assert report.lut4 > 10 and report.ff > 10 and report.fmax_mhz > 50
