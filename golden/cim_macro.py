@@ -26,11 +26,11 @@ The contract (also in README, "CIM macro"):
   (latched from the lane's MSB column at each s <= wlast).
 * **ACC(w_row, v_row)** walks s = 0..n-1. Wrap: done. Saturate: the lane's overflow (operand
   and old membrane signs equal, result sign different, at the lane's top slice) is latched;
-  after three bubble cycles (two for the flags, one for their OR, registered in groups of 16
-  columns) and a fourth that decides, if any lane overflowed, a fix-up walk
+  after four bubble cycles (three for the flags, one for their OR, registered in groups of 16
+  columns) and a fifth that decides, if any lane overflowed, a fix-up walk
   s = 0..n-1 writes the clamped value (most positive or most negative B_V-bit value, by the
   old membrane sign) into every active slice of the overflowed lanes. Saturation is exact; it
-  costs four bubble cycles per saturate-mode ACC, and n cycles more when a lane overflows.
+  costs five bubble cycles per saturate-mode ACC, and n cycles more when a lane overflows.
 * **FIRE(v_row, th_row)** compares V against the threshold rows TH (per lane, so thresholds
   may differ per neuron): pass 1 walks V - TH without writing and latches, at the lane's top
   slice, fired = V >= TH (signed). Pass 2 walks again and writes fired lanes: zero (reset to
@@ -339,10 +339,10 @@ class CimMacroModel:
         self._busy(n)
         if not self.saturate:
             return
-        # Three cycles waiting for the overflow flags and their OR, one deciding whether to
+        # Four cycles waiting for the overflow flags and their OR, one deciding whether to
         # fix up.
-        self.counters[Counter.BUBBLES] += 4
-        self._busy(4)
+        self.counters[Counter.BUBBLES] += 5
+        self._busy(5)
         if not ovf[self.msbs].any():
             return
         lane_ovf = ovf[np.maximum(self.msb_of, 0)] & self.lane

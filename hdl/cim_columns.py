@@ -121,10 +121,9 @@ class CimColumns(wiring.Component):
             self.next_step == Step.COMPARE, self.next_step == Step.RESET])
 
         # The lane structure only changes at COMMIT, which waits until no slice is in flight;
-        # the first slice after it reaches this stage three cycles after the configuration
-        # registers change (test_acc_right_after_commit finds a fourth cycle too late). So the
-        # flags decoded from the modes are registered, which takes the decoding off the
-        # adder's path.
+        # the first slice after it reaches this stage at least three cycles after the
+        # configuration registers change (test_acc_right_after_commit checks it). So the flags
+        # decoded from the modes are registered, which takes the decoding off the adder's path.
         mode = [cfg.mode[c] for c in range(cols)]
         lsb_or_prop = [(md == LSB) | (md == PROP) for md in mode]
         # Column c takes its carry from c - 1 (a valid mode vector makes c - 1 an LSB or PROP).

@@ -1,19 +1,21 @@
 """FlexSpIM-style event-driven digital CIM macro (contract: `cimforge.golden.cim_macro`).
 
-Three-stage pipeline, one row slice per clock:
+Four-stage pipeline, one row slice per clock:
 
 * **Issue** (stage A) takes commands from the queue, checks them (bad ones are dropped and
   counted), and walks ACC/FIRE commands one row slice per clock, presenting the two rows to
   read (membrane row, and weight or threshold row).
-* **Read** (stage R): the array returns the rows; they are registered, which keeps block RAM
-  clock-to-out off the adder's path.
+* **Read** (stage R): the array returns the rows into registers, with no logic after the
+  block RAM (its clock-to-out is most of a cycle at 100 MHz on the ECP5).
+* **Forward** (stage F): writes the array has not returned yet replace the rows read (see
+  below); the result is registered for stage B.
 * **Execute** (stage B) runs the column datapath (`CimColumns`) and writes the membrane slice
   back; it also does LOAD writes, STORE/COUNTER read-outs and counter updates, so every
   command's effects land in order.
 
 The array is one `amaranth.lib.memory.Memory` with one write port and two read ports. A row
-read one or two cycles before a write to it lands would be stale, so the read registers take
-the data of this cycle's write or of the previous cycle's write when the row matches
+read up to three cycles before a write to it lands would be stale, so stage F takes the data
+of this cycle's write or of one of the two writes before it when the row matches
 (forwarding): back-to-back ACCs on the same membrane rows, FIRE right after ACC and LOAD over
 a row in use need no stall. On FPGAs the two read ports become two copies of the array in
 block RAM (yosys replicates a 2R1W memory); see README for the measured cost. COMMIT waits
@@ -24,10 +26,10 @@ decoded on their way into the queue (one-hot op, range flags), with their row da
 of its own, so taking a command enables no row-wide register; whether a command is taken never
 waits for the bounds check (a carry chain), which only chooses between walk and drop; the read
 addresses come from registers through two muxes; the read-data room, the spike serializer's
-idle flag and the mode check are registered; forwarding hits are compared at issue and registered, so stage R is one
-mux after the block RAM; PLANE writes and COMMIT's configuration copy land a cycle late from
-registers; the column counts go through a pipelined adder tree, and COUNTER/CLEAR wait until
-it has drained (counted as WAITS).
+idle flag and the mode check are registered; forwarding hits are compared at issue and
+registered, so stage F is one mux between registers; PLANE writes and COMMIT's configuration
+copy land a cycle late from registers; the column counts go through a pipelined adder tree,
+and COUNTER/CLEAR wait until it has drained (counted as WAITS).
 """
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
@@ -48,9 +50,10 @@ class Walk(enum.Enum, shape=4):
     FIXUP = 2
     COMPARE = 3
     RESET = 4
-    BUBBLE = 5     # saturate mode: wait (three cycles) for the last slice's overflow flags
+    BUBBLE = 5     # saturate mode: wait (four cycles) for the last slice's overflow flags
     BUBBLE2 = 6    # and their registered OR
     BUBBLE3 = 8
+    BUBBLE4 = 9
     CHECK = 7      # saturate mode: fix up if a lane overflowed, else go back to IDLE
 
 
@@ -98,7 +101,7 @@ class CimMacro(wiring.Component):
             raise TypeError(f"CimMacro needs CimMacroParams, got {type(params).__name__}")
         self.params = params
         # `forwarding=False` exists only to measure what forwarding costs (`make bench`): the
-        # macro is then wrong whenever a row is read within two cycles of a write to it.
+        # macro is then wrong whenever a row is read within three cycles of a write to it.
         self.forwarding = forwarding
         super().__init__({
             "cmd": In(stream.Signature(params.cmd_width)),
@@ -181,12 +184,13 @@ class CimMacro(wiring.Component):
         o_next = Signal(aw)
         fire_pending = Signal()        # a FIRE whose spikes are not yet in the serializer
 
-        # What a command carries down the pipeline, registered once per stage (R, then B).
+        # What a command carries down the pipeline, registered once per stage (R, F, then B).
         carried = data.StructLayout({
             "step": Step, "slice": sb, "late": Late, "row": aw, "o_row": aw, "data": cols,
             "index": range(len(Counter)), "acc_event": 1,
         })
         at_r = Signal(carried)
+        at_f = Signal(carried)
         at_b = Signal(carried)
         b_step, b_slice, b_late, b_row = at_b.step, at_b.slice, at_b.late, at_b.row
         b_data, b_index, b_acc_event = at_b.data, at_b.index, at_b.acc_event
@@ -206,7 +210,7 @@ class CimMacro(wiring.Component):
         last = s == walk_length - 1
         fits = lambda row: row <= last_start
         reads = lambda late: (late == Late.STORE) | (late == Late.COUNTER)
-        drained = (at_r.step == Step.NONE) & (at_b.step == Step.NONE)
+        drained = (at_r.step == Step.NONE) & (at_f.step == Step.NONE) & (at_b.step == Step.NONE)
         # The issue stage's other conditions come from registers. Read-data words reserved
         # (issued STORE/COUNTERs not yet taken from the queue): room for one more?
         reserved = Signal(range(p.rdata_depth + 1))
@@ -361,7 +365,7 @@ class CimMacro(wiring.Component):
             with m.Case(Walk.RESET):
                 walk_slice(Step.RESET)
             for wait, after in ((Walk.BUBBLE, Walk.BUBBLE2), (Walk.BUBBLE2, Walk.BUBBLE3),
-                                (Walk.BUBBLE3, Walk.CHECK)):
+                                (Walk.BUBBLE3, Walk.BUBBLE4), (Walk.BUBBLE4, Walk.CHECK)):
                 with m.Case(wait):
                     m.d.comb += [bubble.eq(1), busy.eq(1)]
                     m.d.sync += walk.eq(after)
@@ -392,41 +396,51 @@ class CimMacro(wiring.Component):
             at_r.data.eq(row_data),
             at_r.index.eq(a),
             at_r.acc_event.eq(issue_event),
-            at_b.eq(at_r),
+            at_f.eq(at_r),
+            at_b.eq(at_f),
         ]
 
-        # -- stage R: register the rows read, forwarding writes the array has not returned --
+        # -- stage R: register the rows read, straight from the block RAM -------------------
+        # Block RAM clock-to-out is 5.6 ns on the ECP5 (more through the mux of a memory
+        # deeper than one block): it goes into registers with no logic after it.
+        raw_v = Signal(cols)
+        raw_o = Signal(cols)
+        m.d.sync += [raw_v.eq(read_v.data), raw_o.eq(read_o.data)]
+
+        # -- stage F: forward the writes the array missed, into the row registers ----------
+        # A row read at issue (cycle t) misses the writes landing at the end of t (the slice
+        # now in stage B), t + 1 (now in F) and t + 2 (now in R, written while this read is
+        # in F: `write.data` itself). Whether each of them writes the row read is compared at
+        # issue and registered down to stage F, where it picks one of four rows.
         rd_v = Signal(cols)
         rd_o = Signal(cols)
         last_write = Signal(cols)
-        m.d.sync += last_write.eq(write.data)
-
-        # Whether a row read now will be written by stage B in the next cycle (the slice now in
-        # stage R), or was written by it in this cycle (the slice now in stage B): compared at
-        # issue, against the read address, and registered, so stage R's forwarding is a mux.
+        older_write = Signal(cols)
+        m.d.sync += [last_write.eq(write.data), older_write.eq(last_write)]
         writes = lambda at: (at.late == Late.LOAD) | at.step.as_value().matches(
             Step.ACC, Step.FIXUP, Step.RESET)
 
-        def hits(read_addr, name):
-            now, last = Signal(name=f"{name}_hit_now"), Signal(name=f"{name}_hit_last")
-            m.d.sync += [now.eq(writes(at_r) & (at_r.row == read_addr)),
-                         last.eq(writes(at_b) & (at_b.row == read_addr))]
-            return now, last
-
-        def forwarded(hit, from_array):
-            now, last = hit
-            return Mux(now, write.data, Mux(last, last_write, from_array))
+        def forwarded(read_addr, from_array, name):
+            hits = []
+            for writer, when in ((at_r, "now"), (at_f, "last"), (at_b, "older")):
+                at_issue = Signal(name=f"{name}_hit_{when}_r")
+                hit = Signal(name=f"{name}_hit_{when}")
+                m.d.sync += [at_issue.eq(writes(writer) & (writer.row == read_addr)),
+                             hit.eq(at_issue)]
+                hits.append(hit)
+            now, last, older = hits
+            return Mux(now, write.data, Mux(last, last_write, Mux(older, older_write,
+                                                                 from_array)))
 
         if self.forwarding:
-            hit_v, hit_o = hits(read_v.addr, "v"), hits(read_o.addr, "o")
-            m.d.sync += [rd_v.eq(forwarded(hit_v, read_v.data)),
-                         rd_o.eq(forwarded(hit_o, read_o.data))]
+            m.d.sync += [rd_v.eq(forwarded(read_v.addr, raw_v, "v")),
+                         rd_o.eq(forwarded(read_o.addr, raw_o, "o"))]
         else:
-            m.d.sync += [rd_v.eq(read_v.data), rd_o.eq(read_o.data)]
-        # The column datapath registers its flags for stage B from stage R's step and slice.
+            m.d.sync += [rd_v.eq(raw_v), rd_o.eq(raw_o)]
+        # The column datapath registers its flags for stage B from stage F's step and slice.
         b_load = Signal()
-        m.d.sync += b_load.eq(at_r.late == Late.LOAD)
-        m.d.comb += [columns.next_step.eq(at_r.step), columns.next_slice.eq(at_r.slice)]
+        m.d.sync += b_load.eq(at_f.late == Late.LOAD)
+        m.d.comb += [columns.next_step.eq(at_f.step), columns.next_slice.eq(at_f.slice)]
 
         # -- stage B: execute --------------------------------------------------------------
         slice_op = b_step != Step.NONE
@@ -469,11 +483,11 @@ class CimMacro(wiring.Component):
             Counter.BUSY: busy,
             Counter.WAITS: waiting,
         }
-        # Stage-A events land two cycles late, in step with stage B: a CLEAR (in stage B) then
-        # starts them from the command after it, and a COUNTER never counts its own cycle.
+        # Stage-A events land three cycles late, in step with stage B: a CLEAR (in stage B)
+        # then starts them from the command after it, and a COUNTER never counts its own cycle.
         for counter in (Counter.BUBBLES, Counter.BUSY, Counter.WAITS):
             late = increments[counter]
-            for stage in ("r", "b"):
+            for stage in ("r", "f", "b"):
                 delayed = Signal(name=f"{stage}_{counter.name.lower()}")
                 m.d.sync += delayed.eq(late)
                 late = delayed

@@ -175,6 +175,15 @@ def program(params: CimMacroParams, rng: random.Random, *, layers: int = 2,
     return cmds, touched
 
 
+def busy_readout(params: CimMacroParams) -> list[int]:
+    """Commands that end a program by reading WAITS, then BUSY. BUSY - WAITS equals the
+    model's BUSY only if BUSY's read does not wait after WAITS was read: the NOPs first let
+    the read-data credits of earlier reads come back (a read's word reaches the read-data
+    queue four cycles after issue, and a small queue would make the second read wait)."""
+    return [encode(params, Op.NOP)] * 6 + [encode(params, Op.COUNTER, Counter.WAITS),
+                                           encode(params, Op.COUNTER, Counter.BUSY)]
+
+
 def expected(params: CimMacroParams, cmds: list[int]) -> CimMacroModel:
     model = CimMacroModel(params)
     model.run(cmds)

@@ -14,7 +14,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from cimforge.golden.cim_macro import (CimMacroModel, Counter, LayerConfig, Op, bits_to_int,
                                        encode, if_layer, modes_for)
-from cimforge.verif.cim_stimulus import program
+from cimforge.verif.cim_stimulus import busy_readout, program
 from cimforge.verif.harness import testbench_config
 from cimforge.verif.streams import StreamSink, StreamSource, bus
 
@@ -89,8 +89,7 @@ async def random_programs(dut):
         cmds, _ = program(params, rng, layers=args.get("layers", 2),
                           events=args.get("events", 12), shape_kwargs=args.get("shape"))
         stall = 0.0 if index == 0 else args.get("stall", 0.3)
-        cmds += [encode(params, Op.COUNTER, Counter.WAITS),
-                 encode(params, Op.COUNTER, Counter.BUSY)]
+        cmds += busy_readout(params)
         model, rdata, spikes, r0, s0 = await run_program(
             dut, params, cmds, rng, gap=args.get("gap", 0.3), stall=stall, model=model)
         compare(model, rdata, spikes, r0, s0, f"program {index}", tail=2)

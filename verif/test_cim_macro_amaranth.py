@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 from cimforge.golden.cim_macro import Counter, Op, encode
 from cimforge.hdl.cim_macro import CimMacro
 from cimforge.params.cim_macro import CimMacroParams
-from cimforge.verif.cim_stimulus import expected, program
+from cimforge.verif.cim_stimulus import busy_readout, expected, program
 
 CONFIGS = [
     CimMacroParams(rows=40, cols=24, max_slices=32, max_lane=0, cmd_depth=2, rdata_depth=2),
@@ -62,7 +62,7 @@ def test_random_programs(index):
     params = CONFIGS[index % len(CONFIGS)]
     rng = random.Random(index)
     cmds, _ = program(params, rng, layers=2, events=14)
-    cmds += [encode(params, Op.COUNTER, Counter.WAITS), encode(params, Op.COUNTER, Counter.BUSY)]
+    cmds += busy_readout(params)
     stall = 0.0 if index % 3 == 0 else 0.3
     model, rdata, spikes = simulate(params, cmds, rng, stall=stall)
     assert len(rdata) == len(model.rdata), "read-data count differs"
