@@ -94,7 +94,7 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
           presets={
               # The paper's macro: 512 rows x 256 columns (16 kB).
               "flexspim": CimMacroParams(rows=512, cols=256),
-              # Fits an iCE40 UP5K (96 % of its logic cells in the bench shell). iCE40 has
+              # Fits an iCE40 UP5K (99 % of its logic cells in the bench shell). iCE40 has
               # no LUT RAM, so the queues are flip-flops and kept short; operands span up to
               # 8 slices (16-bit membranes in 2-column lanes, 64-bit in 8-column ones), since
               # every slice bit is two configuration planes of flip-flops across the row.
