@@ -23,6 +23,10 @@ from ..params.cim_macro import CimMacroParams
 from .lane_scan import broadcast_down, carry_prefix, carry_suffix, named_signals
 
 
+# Columns per group: step flags are copied and overflow flags ORed per group (see below).
+GROUP = 16
+
+
 class Step(enum.Enum, shape=3):
     """What the column datapath does with the current slice."""
     NONE = 0
@@ -116,9 +120,26 @@ class CimColumns(wiring.Component):
         first = Signal()
         m.d.sync += first.eq(s == 0)
         flags = lambda name, values: named_signals(m, name, values, "sync")
-        is_acc, is_fire, is_fixup, is_compare, is_reset = flags("step", [
-            self.next_step == Step.ACC, next_fire, self.next_step == Step.FIXUP,
-            self.next_step == Step.COMPARE, self.next_step == Step.RESET])
+
+        # The step flags drive every column, and a single register's fan-out across 256
+        # columns lay on the adder's path. So every group of GROUP columns has its own copies,
+        # cleared while the whole group is standby (no lane there: nothing to do), which also
+        # keeps synthesis from merging them back into one register.
+        groups = range(0, cols, GROUP)
+        group_used = [Cat(*(cfg.mode[c] != STANDBY for c in range(g, min(g + GROUP, cols))))
+                      .any() for g in groups]
+
+        def step_flags(name, value):
+            copies = flags(name, [value & used for used in group_used])
+            return [copies[c // GROUP] for c in range(cols)]
+        is_acc = step_flags("acc", self.next_step == Step.ACC)
+        is_fire = step_flags("fire", next_fire)
+        is_fixup = step_flags("fixup", self.next_step == Step.FIXUP)
+        is_compare = step_flags("compare", self.next_step == Step.COMPARE)
+        is_reset = step_flags("reset", self.next_step == Step.RESET)
+        # The configuration only changes at COMMIT, well before the next slice gets here.
+        saturating = step_flags("acc_sat", (self.next_step == Step.ACC) & self.saturate)
+        subtracting = step_flags("reset_sub", (self.next_step == Step.RESET) & self.subtract)
 
         # The lane structure only changes at COMMIT, which waits until no slice is in flight;
         # the first slice after it reaches this stage at least three cycles after the
@@ -163,7 +184,7 @@ class CimColumns(wiring.Component):
 
         v = [self.v_row[c] for c in range(cols)]
         o_in = [self.o_row[c] for c in range(cols)]
-        operand = [Mux(use_o[c], o_in[c], wsign[c]) ^ is_fire for c in range(cols)]
+        operand = [Mux(use_o[c], o_in[c], wsign[c]) ^ is_fire[c] for c in range(cols)]
         gen = [v[c] & operand[c] for c in range(cols)]
         prop = [v[c] ^ operand[c] for c in range(cols)]
 
@@ -194,34 +215,33 @@ class CimColumns(wiring.Component):
         # does not wait for the carries; the sum's XOR and this choice share the last LUT.
         wdata = []
         for c in range(cols):
-            takes_sum = active[c] & (is_acc | is_reset & lane_fired[c] & self.subtract)
+            takes_sum = active[c] & (is_acc[c] | subtracting[c] & lane_fired[c])
             clamp = Mux(top[c] & (epad[c] | signpos[c]), lane_vsign[c], ~lane_vsign[c])
             other = Mux(self.load, self.load_data[c],
-                    Mux(is_fixup & active[c] & lane_overflow[c], clamp,
-                    Mux(is_reset & active[c] & lane_fired[c], 0, v[c])))
+                    Mux(is_fixup[c] & active[c] & lane_overflow[c], clamp,
+                    Mux(is_reset[c] & active[c] & lane_fired[c], 0, v[c])))
             wdata.append(Mux(takes_sum, result[c], other))
         m.d.comb += self.wdata.eq(Cat(*wdata))
 
         for c in range(cols):
-            with m.If(is_acc & use_weight[c]):
+            with m.If(is_acc[c] & use_weight[c]):
                 m.d.sync += wsign[c].eq(msb_operand[c])
-            with m.If(is_acc & self.saturate):
+            with m.If(saturating[c]):
                 ovf = (v[c] == operand[c]) & (result[c] != v[c])
                 m.d.sync += overflow[c].eq(Mux(top[c], ovf, overflow[c] & ~first))
                 with m.If(top[c]):
                     m.d.sync += vsign[c].eq(v[c])
-            with m.If(is_compare):
+            with m.If(is_compare[c]):
                 ge = Mux(v[c] != o_in[c], ~v[c], ~result[c])
                 m.d.sync += fired[c].eq(Mux(top[c], ge, fired[c] & ~first))
 
         msb_mask = Cat(*(in_lane[c] & is_msb[c] for c in range(cols)))
         # The OR of every lane's overflow flag steers the walk. Over 256 columns it is a tree
         # across the whole chip (the 256-column macro's critical path), so it is registered
-        # in groups of 16 columns and the walk waits a cycle more for it.
-        lane_ovf, group = overflow & msb_mask, 16
-        group_ovf = Signal(-(-cols // group))
-        m.d.sync += group_ovf.eq(Cat(*(lane_ovf[g:g + group].any()
-                                       for g in range(0, cols, group))))
+        # in groups of GROUP columns and the walk waits a cycle more for it.
+        lane_ovf = overflow & msb_mask
+        group_ovf = Signal(len(groups))
+        m.d.sync += group_ovf.eq(Cat(*(lane_ovf[g:g + GROUP].any() for g in groups)))
         m.d.comb += [
             self.any_overflow.eq(group_ovf.any()),
             self.fired.eq(fired & msb_mask),

@@ -39,18 +39,26 @@ def random_shape(params: CimMacroParams, rng: random.Random, *, lane_widths=None
         lane_widths = rng.randint(17, params.lane_limit)     # wide lanes, up to the whole row
     if lane_widths is None and narrowest > widest:
         raise ValueError(f"B_V = {b_v} does not fit this macro")
-    widths, gaps, used = [], [], 0
+    # Sometimes lanes fill only part of the row: whole groups of standby columns at either end
+    # (the columns' step flags are copied per group and cleared in standby groups).
+    lead, end = 0, cols
+    if rng.random() < 0.2:
+        lead = rng.randrange(max(1, cols // 2))
+        end = rng.randint(lead + (cols - lead) // 2, cols)
+    widths, gaps, used = [], [], lead
     uniform = lane_widths is not None or rng.random() < 0.4
     base = lane_widths or rng.randint(narrowest, widest)
     while True:
         width = base if uniform else rng.randint(narrowest, widest)
         gap = 0 if uniform else rng.choice([0, 0, 0, 1, 2])
-        if used + gap + width > cols:
+        if used + gap + width > end:
             break
         widths.append(width)
         gaps.append(gap)
         used += gap + width
-    if not widths:
+    if widths:
+        gaps[0] += lead
+    else:
         widths, gaps = [min(base, cols)], [0]
     b_v = b_v or rng.randint(1, min(32, limit * min(widths)))
     b_w = b_w or rng.randint(1, min(16, b_v))
