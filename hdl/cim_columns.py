@@ -9,9 +9,10 @@ Timing: lanes are set at run time and may be up to `max_lane` columns wide (the 
 so generated), so every carry and every per-lane broadcast is a log-depth segmented scan
 (`lane_scan`), never a ripple: the critical path is ceil(log2(max_lane)) levels whatever the
 lane shape. Everything that does not depend on the rows just read is decided a cycle ahead and
-registered (the step as one-hot flags, the per-column slice flags, the lanes' carry-in), so
-the adder's path is: operand and generate/propagate (one LUT), scan leaves (one), the scan,
-and one LUT that both adds the carry and picks the written bit.
+registered (the step as one-hot flags, copied per group of columns, the per-column slice
+flags, the lanes' carry-in), so the adder's path is: operand and generate/propagate (one
+LUT), scan leaves (one), the scan, and one LUT that both adds the carry and picks the
+written bit.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
