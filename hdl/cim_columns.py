@@ -126,9 +126,10 @@ class CimColumns(wiring.Component):
         # columns lay on the adder's path. So every group of GROUP columns has its own copies,
         # cleared while the whole group is standby (no lane there: nothing to do), which also
         # keeps synthesis from merging them back into one register.
+        mode = [cfg.mode[c] for c in range(cols)]
+        lane_cols = [md != STANDBY for md in mode]
         groups = range(0, cols, GROUP)
-        group_used = [Cat(*(cfg.mode[c] != STANDBY for c in range(g, min(g + GROUP, cols))))
-                      .any() for g in groups]
+        group_used = [Cat(*lane_cols[g:g + GROUP]).any() for g in groups]
 
         def step_flags(name, value):
             copies = flags(name, [value & used for used in group_used])
@@ -146,12 +147,11 @@ class CimColumns(wiring.Component):
         # the first slice after it reaches this stage at least three cycles after the
         # configuration registers change (test_acc_right_after_commit checks it). So the flags
         # decoded from the modes are registered, which takes the decoding off the adder's path.
-        mode = [cfg.mode[c] for c in range(cols)]
         lsb_or_prop = [(md == LSB) | (md == PROP) for md in mode]
         # Column c takes its carry from c - 1 (a valid mode vector makes c - 1 an LSB or PROP).
         takes_carry = [(mode[c] == PROP) | ((mode[c] == MSB) & lsb_or_prop[c - 1])
                        for c in range(1, cols)]
-        in_lane = flags("in_lane", [md != STANDBY for md in mode])
+        in_lane = flags("in_lane", lane_cols)
         is_msb = flags("is_msb", [md == MSB for md in mode])
         opens = flags("opens", lsb_or_prop)                       # lane goes on above
         cont = [Const(0)] + flags("cont", takes_carry)
