@@ -55,4 +55,4 @@ def test_serializer_order_rate_idle(width, stall):
     sim.run()
     for mask, got, first in log:
         assert got == [i for i in range(width) if mask >> i & 1], hex(mask)
-        assert mask == 0 or first == 2, first       # load at t, first spike valid at t + 3
+        assert mask == 0 or first == 3, first       # load at t, first spike valid at t + 4
