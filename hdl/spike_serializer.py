@@ -12,9 +12,11 @@ row). So the mask is cut into groups of `GROUP` bits and searched in two registe
 * stage 2 serializes one word, lowest bit first, and takes stage 1's word in the cycle its
   last bit goes out, so a run of spikes has no gap between groups.
 
-`load` only registers the mask: the group flags and the first group are worked out from that
-register a cycle later, so the mask's route from the columns across the array (the tinyodin
-preset's critical path at 97.4 MHz when the flags came straight from it) ends at a flip-flop.
+`load` registers the mask and each group's any-bit-set flag; the first group is picked from
+the flags a cycle later. The mask comes from every column across the array, so both of its
+routes end at a flip-flop after at most the group's OR: picking the first group straight from
+it was the tinyodin preset's critical path at 97.4 MHz, and picking it from the registered
+mask (the flags' OR then ran from 256 scattered flip-flops) at 87.7 MHz.
 Each stage searches at most `GROUP` (or `groups`) bits per cycle. The first spike of a FIRE
 is valid four cycles after the `load` cycle.
 """
@@ -65,7 +67,7 @@ class SpikeSerializer(wiring.Component):
         local_bits = (group - 1).bit_length()
 
         mask = Signal(groups * group)
-        flagging = Signal()                    # mask just loaded, its group flags not yet set
+        flagging = Signal()                    # mask just loaded, `first` not yet set
         remaining = Signal(groups)             # groups not yet handed to stage 1
         word_of = lambda g: mask[g * group:(g + 1) * group]
 
@@ -99,18 +101,17 @@ class SpikeSerializer(wiring.Component):
         with m.If(self.load):
             m.d.sync += [
                 mask.eq(self.mask),
+                remaining.eq(Cat(self.mask[g * group:(g + 1) * group].any()
+                                 for g in range(groups))),
                 flagging.eq(1),
-                remaining.eq(0),
                 first.eq(0),
                 next_valid.eq(0),
                 word.eq(0),
             ]
         with m.Elif(flagging):
-            loaded = [word_of(g).any() for g in range(groups)]
             m.d.sync += [
                 flagging.eq(0),
-                remaining.eq(Cat(*loaded)),
-                first.eq(Cat(*lowest_one_hot(loaded))),
+                first.eq(Cat(*lowest_one_hot([remaining[g] for g in range(groups)]))),
             ]
         with m.Else():
             with m.If(refill):
