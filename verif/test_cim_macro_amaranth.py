@@ -113,3 +113,31 @@ def test_acc_right_after_commit():
     model, rdata, spikes = simulate(params, cmds, rng, gap=0, stall=0)
     assert rdata == model.rdata
     assert spikes == model.spikes
+
+
+def test_commit_right_after_mode_plane():
+    """A COMMIT straight after the PLANE that writes the mode vector must be checked against
+    that new vector (the hardware's mode check is registered twice): an invalid vector after a
+    valid one is refused, a valid one after an invalid one is taken."""
+    from cimforge.golden.cim_macro import LayerConfig, modes_for
+    params = CONFIGS[0]
+    rng = random.Random(11)
+    cmds = [encode(params, Op.LOAD, r, 0, rng.getrandbits(params.cols)) for r in range(8)]
+
+    def modes_last(config):
+        """The configuration's commands with the two mode planes written last."""
+        planes = [encode(params, *c) for c in config.commands(params)]
+        return planes[2:-1] + planes[:2] + planes[-1:]
+
+    all_lsb = [encode(params, Op.PLANE, 0, 0, (1 << params.cols) - 1),
+               encode(params, Op.PLANE, 1, 0, 0), encode(params, Op.COMMIT, 1)]
+    layer = [encode(params, Op.ACC, 0, 4), encode(params, Op.FIRE, 4, 2)]
+    layer += [encode(params, Op.STORE, r) for r in range(8)]
+    for widths in ([3] * 8, [8, 8, 8], [1] * 24):
+        cmds += modes_last(LayerConfig(modes_for(widths, params.cols), 3, 9)) + layer
+        cmds += all_lsb + layer
+    cmds.append(encode(params, Op.COUNTER, Counter.DROPPED))
+    model, rdata, spikes = simulate(params, cmds, rng, gap=0, stall=0)
+    assert model.rdata[-1] == 3, "every all-LSB COMMIT must be refused"
+    assert rdata == model.rdata
+    assert spikes == model.spikes
