@@ -102,3 +102,30 @@ def test_ecp5_falls_back_to_classic_abc(tmp_path, monkeypatch):
     assert report.synth == flow.CLASSIC_ABC_NAME
     assert "abc -lut 4:7" in scripts[1] and len(scripts) == 3        # yosys twice, nextpnr
     assert report.lut4 > 10 and report.ff > 10 and report.fmax_mhz > 50
+
+
+def test_ecp5_abc9_delay_target_follows_the_clock(tmp_path, monkeypatch):
+    """ECP5 builds give ABC9 half the clock period as its delay target (see
+    `abc9_delay_target`); a different constraint is a different build. Real tools, small
+    design."""
+    from amaranth.back import verilog
+
+    from cimforge.blocks import get
+    from cimforge.fpga import flow
+    from cimforge.fpga.bench_shell import BenchShell
+    block = get("lfsr_bank")
+    design = tmp_path / "bench_top.v"
+    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
+                                      name="bench_top", emit_src=False))
+    real_run, scripts = flow._run, []
+
+    def recorded(cmd, cwd, log):
+        scripts.append(cmd[-1])
+        return real_run(cmd, cwd, log)
+    monkeypatch.setattr(flow, "_run", recorded)
+    for freq_mhz, delay_ps in ((100, 5000), (40, 12500)):
+        report = flow.build(design, "bench_top", "ecp5-25f", tmp_path / "out", freq_mhz=freq_mhz)
+        assert f"scratchpad -set abc9.D {delay_ps}; synth_ecp5" in scripts[-2]
+        assert report.synth == f"synth_ecp5 (ABC9 delay target {delay_ps} ps)"
+        assert report.lut4 > 10 and report.fmax_mhz > 0
+    assert flow.abc9_delay_target("synth_ice40", 48) is None
