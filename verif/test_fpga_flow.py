@@ -7,7 +7,21 @@ import json
 import pytest
 
 from cimforge import cli
-from cimforge.fpga import boards
+from cimforge.fpga import boards, flow
+
+
+def tiny_bench_design(tmp_path):
+    """The `tiny` LFSR bank inside the bench shell, as Verilog: a design that builds in
+    seconds."""
+    from amaranth.back import verilog
+
+    from cimforge.blocks import get
+    from cimforge.fpga.bench_shell import BenchShell
+    block = get("lfsr_bank")
+    design = tmp_path / "bench_top.v"
+    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
+                                      name="bench_top", emit_src=False))
+    return design
 
 
 def test_icebreaker_lfsr_bitstream(tmp_path):
@@ -19,6 +33,15 @@ def test_icebreaker_lfsr_bitstream(tmp_path):
     assert report["fmax_mhz"] and report["met"], report["fmax_mhz"]
     assert json.loads((tmp_path / "icebreaker-lfsr" / "report.json").read_text()) == report
     assert "post-route Fmax" in (tmp_path / "icebreaker-lfsr" / "report.md").read_text()
+
+
+def test_ulx3s_lfsr_build_has_the_abc9_delay_target(tmp_path):
+    """ECP5 board builds pass ABC9 half the board clock's period (25 MHz: 20 ns)."""
+    report = boards.build("ulx3s-25f", "lfsr", tmp_path)
+    assert report["synth"] == "synth_ecp5 (ABC9 delay target 20000 ps)"
+    assert "scratchpad -set abc9.D 20000" in (tmp_path / "ulx3s-25f-lfsr" / "top.ys").read_text()
+    assert (tmp_path / "ulx3s-25f-lfsr" / "top.bit").stat().st_size > 100_000
+    assert report["met"], report["fmax_mhz"]
 
 
 def test_program_dry_run_and_errors(tmp_path, capsys):
@@ -51,15 +74,7 @@ def test_combined_design_exposes_every_core():
 def test_build_is_reused_only_for_the_same_netlist(tmp_path, monkeypatch):
     """A finished build is reused for the same Verilog, target and seed; any change builds
     again (the tools are made to fail to show whether they ran)."""
-    from amaranth.back import verilog
-
-    from cimforge.blocks import get
-    from cimforge.fpga import flow
-    from cimforge.fpga.bench_shell import BenchShell
-    block = get("lfsr_bank")
-    design = tmp_path / "bench_top.v"
-    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
-                                      name="bench_top", emit_src=False))
+    design = tiny_bench_design(tmp_path)
     first = flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
     assert first.lut4 > 10 and first.fmax_mhz > 0
 
@@ -81,15 +96,7 @@ def test_ecp5_falls_back_to_classic_abc(tmp_path, monkeypatch):
     """When yosys' ABC9 mapping dies (YoWASP's does on some big netlists), the ECP5 flow maps
     with the classic ABC instead: real tools, on a small design, with the first synthesis made
     to fail the way ABC9 does."""
-    from amaranth.back import verilog
-
-    from cimforge.blocks import get
-    from cimforge.fpga import flow
-    from cimforge.fpga.bench_shell import BenchShell
-    block = get("lfsr_bank")
-    design = tmp_path / "bench_top.v"
-    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
-                                      name="bench_top", emit_src=False))
+    design = tiny_bench_design(tmp_path)
     real_run, scripts = flow._run, []
 
     def abc9_dies(cmd, cwd, log):
@@ -108,15 +115,7 @@ def test_ecp5_abc9_delay_target_follows_the_clock(tmp_path, monkeypatch):
     """ECP5 builds give ABC9 half the clock period as its delay target (see
     `abc9_delay_target`); a different constraint is a different build. Real tools, small
     design."""
-    from amaranth.back import verilog
-
-    from cimforge.blocks import get
-    from cimforge.fpga import flow
-    from cimforge.fpga.bench_shell import BenchShell
-    block = get("lfsr_bank")
-    design = tmp_path / "bench_top.v"
-    design.write_text(verilog.convert(BenchShell(block.build(block.configure("tiny"))),
-                                      name="bench_top", emit_src=False))
+    design = tiny_bench_design(tmp_path)
     real_run, scripts = flow._run, []
 
     def recorded(cmd, cwd, log):
