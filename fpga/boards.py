@@ -21,7 +21,7 @@ from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io
 
 from ..params.uart_bridge import UartBridgeParams
-from .flow import CLASSIC_ABC_ECP5, CLASSIC_ABC_NAME, DoesNotFit, FlowError, abc9_delay_target
+from .flow import CLASSIC_ABC_ECP5, CLASSIC_ABC_NAME, DoesNotFit, FlowError
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,9 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
     out_dir = Path(out_dir) / f"{board_name}-{design}"
     os.environ.update(yowasp_environment())
     synth = f"synth_{spec.family}"
-    delay_ps = abc9_delay_target(synth, platform.default_clk_frequency / 1e6)
-    abc9 = {"script_after_read": f"scratchpad -set abc9.D {delay_ps}"} if delay_ps else {}
     try:
         try:
-            run_board_flow(board_name, design, out_dir, seed, **abc9)
+            run_board_flow(board_name, design, out_dir, seed)
         except Exception:
             if spec.family != "ecp5" or not yosys_failed(out_dir):
                 raise
@@ -167,8 +165,6 @@ def build(board_name: str, design: str, out_dir: Path, seed: int = 1) -> dict:
         raise FlowError(f"{board_name}/{design}: the build failed ({reason}); logs in "
                         f"{out_dir}") from None
     report = parse_report(out_dir / "top.tim")
-    if delay_ps and synth != CLASSIC_ABC_NAME:
-        synth += f" (ABC9 delay target {delay_ps} ps)"
     report.update({"board": board_name, "design": design, "seed": seed,
                    "synth": synth,
                    "core": {"block": params.design, "preset": params.preset},

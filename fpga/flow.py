@@ -40,19 +40,6 @@ CLASSIC_ABC_ECP5 = {
 CLASSIC_ABC_NAME = "synth_ecp5 (classic ABC)"
 
 
-def abc9_delay_target(synth: str, freq_mhz: float) -> int | None:
-    """ABC9's delay target in ps for the synthesis command `synth` at `freq_mhz` (None: ABC9's
-    default). Used by the bench builds here and by the board builds.
-
-    By default ABC9 maps for the best delay its deepest path allows and recovers area only
-    within that, so pipelining the deepest path makes every other path's mapping bigger: the
-    256-column macro grew from 19 479 to 22 423 LUT4 (+15 %, 99 % of an ECP5-25F) when its
-    mode check was registered in two stages. On ECP5 the target is half the clock period,
-    the other half left for routing (yosys' QuickLogic flow does the same); with it that
-    macro maps to 19 125 LUT4. iCE40 builds keep the default (not measured there)."""
-    return round(5e5 / freq_mhz) if synth == "synth_ecp5" else None
-
-
 class FlowError(RuntimeError):
     pass
 
@@ -124,9 +111,7 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     freq_mhz = freq_mhz or spec["freq_mhz"]
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = out_dir / "build.json"
-    delay_ps = abc9_delay_target(spec["synth"], freq_mhz)
     key = {"top": top, "target": target, "freq_mhz": freq_mhz, "seed": seed,
-           **({"abc9_delay_ps": delay_ps} if delay_ps else {}),
            "design_sha256": hashlib.sha256(Path(verilog).read_bytes()).hexdigest()}
     if stamp.exists():
         done = json.loads(stamp.read_text())
@@ -138,9 +123,8 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
         stamp.unlink()
     shutil.copy(verilog, out_dir / "design.v")
     synth = spec["synth"]
-    delay = f"scratchpad -set abc9.D {delay_ps}; " if delay_ps else ""
     try:
-        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {delay}{synth} -top {top} "
+        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
               f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     except FlowError:
         if target.startswith("ice40"):
@@ -150,8 +134,6 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
         _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; synth_ecp5 -top {top} "
               f"{CLASSIC_ABC_ECP5['before']}; {CLASSIC_ABC_ECP5['after']} -json netlist.json; "
               f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
-    if delay_ps and synth != CLASSIC_ABC_NAME:
-        synth += f" (ABC9 delay target {delay_ps} ps)"
     try:
         _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
               "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],

@@ -32,7 +32,7 @@ copy land a cycle late from registers; the column counts go through a pipelined 
 and COUNTER/CLEAR wait until it has drained (counted as WAITS).
 """
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -40,7 +40,7 @@ from amaranth.lib.wiring import In, Out, flipped
 
 from ..golden.cim_macro import LSB, MSB, PROP, Counter, Op, plane_count
 from ..params.cim_macro import CimMacroParams
-from .cim_columns import GROUP, CimColumns, Step, column_config, popcount_pipeline
+from .cim_columns import CimColumns, Step, column_config, popcount_pipeline
 from .spike_serializer import SpikeSerializer
 
 
@@ -67,18 +67,18 @@ class Late(enum.Enum, shape=3):
     DROP = 5
 
 
-def mode_rules(mode: list, lane_limit: int) -> list:
-    """The rules of a valid mode vector (see the golden model), one AND per column: the local
-    ones, and no lane wider than `lane_limit`, i.e. no `lane_limit` consecutive columns that
-    each open a lane towards the next (LSB or PROP), checked by the window starting there."""
+def modes_valid(mode: list, lane_limit: int) -> Value:
+    """The rules of a valid mode vector (see the golden model), AND-reduced: the local ones,
+    and no lane wider than `lane_limit`, i.e. no `lane_limit` consecutive columns that each
+    open a lane towards the next (LSB or PROP)."""
     cols = len(mode)
+    ok = []
     opens = [(mode[c] == LSB) | (mode[c] == PROP) for c in range(cols)]
-    rules = []
     for c in range(cols):
         nxt = mode[c + 1] if c + 1 < cols else 0
         prev = mode[c - 1] if c else 0
-        rules.append([~opens[c] | (nxt == PROP) | (nxt == MSB),
-                      (mode[c] != PROP) | (prev == LSB) | (prev == PROP)])
+        ok.append(~opens[c] | (nxt == PROP) | (nxt == MSB))
+        ok.append((mode[c] != PROP) | (prev == LSB) | (prev == PROP))
     if lane_limit < cols:
         # runs[k][c]: columns c .. c + 2**k - 1 all open; any window is two such runs.
         runs, width = [opens], 1
@@ -88,9 +88,8 @@ def mode_rules(mode: list, lane_limit: int) -> list:
             width *= 2
         last = runs[-1]
         shift = lane_limit - width
-        for c in range(len(last) - shift):
-            rules[c].append(~(last[c] & last[c + shift]))
-    return [Cat(*r).all() for r in rules]
+        ok += [~(last[c] & last[c + shift]) for c in range(len(last) - shift)]
+    return Cat(*ok).all()
 
 
 class CimMacro(wiring.Component):
@@ -222,8 +221,11 @@ class CimMacro(wiring.Component):
         # that long, and `fire_pending` covers it until its spikes are in the serializer).
         spikes_idle = Signal()
         m.d.sync += spikes_idle.eq(serializer.idle & ~fire_pending)
+        # The mode check of the shadow planes, registered; a COMMIT right after a PLANE that
+        # wrote a mode plane waits a cycle for it.
         # PLANE writes and COMMIT's copy of the shadow planes land a cycle after the command
-        # (from registers, which keeps the issue decision off their wide enables).
+        # (from registers, which keeps the issue decision off their wide enables). A COMMIT
+        # waits until the shadow planes and their registered mode check are up to date.
         plane_write = Signal(data.StructLayout({"en": 1, "index": range(planes), "data": cols}))
         copy_config = Signal()
         with m.If(plane_write.en):
@@ -239,22 +241,10 @@ class CimMacro(wiring.Component):
         # The written plane's index and data are taken every cycle; only `en` waits for the
         # issue decision.
         m.d.sync += [plane_write.index.eq(a), plane_write.data.eq(row_data)]
-        # The mode check over the whole row is registered twice: per group of columns, then
-        # the AND of the groups (at 256 columns, one registered AND was the critical path).
-        # So `modes_ok` reflects the shadow planes of two cycles ago: COMMIT waits until no
-        # PLANE has been written for that long.
-        rules = mode_rules(shadow_mode, p.lane_limit)
-        groups_ok = Signal(-(-cols // GROUP))
         modes_ok = Signal()
-        planes_settling = Signal()
         modes_fresh = Signal()
-        m.d.sync += [
-            groups_ok.eq(Cat(Cat(*rules[c:c + GROUP]).all() for c in range(0, cols, GROUP))),
-            modes_ok.eq(groups_ok.all()),
-            planes_settling.eq(plane_write.en),
-            modes_fresh.eq(~plane_write.en & ~planes_settling),
-            plane_write.en.eq(0), copy_config.eq(0),
-        ]
+        m.d.sync += [modes_ok.eq(modes_valid(shadow_mode, p.lane_limit)),
+                     modes_fresh.eq(~plane_write.en), plane_write.en.eq(0), copy_config.eq(0)]
 
         def after_walk(step):
             """Where a walk of `step` goes after its last slice."""

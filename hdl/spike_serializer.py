@@ -21,7 +21,7 @@ Each stage searches at most `GROUP` (or `groups`) bits per cycle. The first spik
 is valid four cycles after the `load` cycle.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -41,9 +41,9 @@ def lowest_set(bits: list) -> tuple:
     return found, Const(0, 1) if index is None else index
 
 
-def lowest_one_hot(bits: Value) -> Value:
-    """The lowest set bit of `bits`, one-hot (zero if none is set)."""
-    return Cat(bits[i] & ~bits[:i].any() if i else bits[0] for i in range(len(bits)))
+def lowest_one_hot(bits: list) -> list:
+    """The lowest set bit of a list of 1-bit values, one-hot (all zero if none is set)."""
+    return [b & ~Cat(*bits[:i]).any() if i else b for i, b in enumerate(bits)]
 
 
 class SpikeSerializer(wiring.Component):
@@ -69,7 +69,7 @@ class SpikeSerializer(wiring.Component):
         mask = Signal(groups * group)
         flagging = Signal()                    # mask just loaded, `first` not yet set
         remaining = Signal(groups)             # groups not yet handed to stage 1
-        group_of = lambda bits, g: bits[g * group:(g + 1) * group]
+        word_of = lambda g: mask[g * group:(g + 1) * group]
 
         # Stage 1: the next non-empty group's word.
         next_valid = Signal()
@@ -93,7 +93,7 @@ class SpikeSerializer(wiring.Component):
         first = Signal(groups)
         chosen_word = Const(0, group)
         for g in range(groups):
-            chosen_word = chosen_word | (group_of(mask, g) & first[g].replicate(group))
+            chosen_word = chosen_word | (word_of(g) & first[g].replicate(group))
         chosen_group = Const(0, range(groups))
         for g in range(1, groups):
             chosen_group = chosen_group | Mux(first[g], g, 0)
@@ -101,15 +101,17 @@ class SpikeSerializer(wiring.Component):
         with m.If(self.load):
             m.d.sync += [
                 mask.eq(self.mask),
-                remaining.eq(Cat(group_of(self.mask, g).any() for g in range(groups))),
+                remaining.eq(Cat(self.mask[g * group:(g + 1) * group].any()
+                                 for g in range(groups))),
                 flagging.eq(1),
+                first.eq(0),
                 next_valid.eq(0),
                 word.eq(0),
             ]
         with m.Elif(flagging):
             m.d.sync += [
                 flagging.eq(0),
-                first.eq(lowest_one_hot(remaining)),
+                first.eq(Cat(*lowest_one_hot([remaining[g] for g in range(groups)]))),
             ]
         with m.Else():
             with m.If(refill):
@@ -123,6 +125,6 @@ class SpikeSerializer(wiring.Component):
                     next_word.eq(chosen_word),
                     next_group.eq(chosen_group),
                     remaining.eq(after),
-                    first.eq(lowest_one_hot(after)),
+                    first.eq(Cat(*lowest_one_hot([after[g] for g in range(groups)]))),
                 ]
         return m

@@ -117,7 +117,7 @@ def test_acc_right_after_commit():
 
 def test_commit_right_after_mode_plane():
     """A COMMIT straight after the PLANE that writes the mode vector must be checked against
-    that new vector (the hardware's mode check is registered twice): an invalid vector after a
+    that new vector (the hardware's mode check is registered): an invalid vector after a
     valid one is refused, a valid one after an invalid one is taken."""
     from cimforge.golden.cim_macro import LayerConfig, modes_for
     params = CONFIGS[0]
