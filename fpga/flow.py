@@ -64,9 +64,20 @@ def tool(name: str) -> str:
     raise FlowError(f"yowasp-{name} is not installed (pip install yowasp-{name})")
 
 
-def _run(cmd: list[str], cwd: Path, log: str) -> None:
+# nextpnr on a congested design can stay in its router for hours without converging (the
+# 256-column macro at some seeds); after this long a build is reported as not routed instead
+# of holding up `make bench`.
+PNR_TIMEOUT_S = 3600
+
+
+def _run(cmd: list[str], cwd: Path, log: str, timeout_s: float | None = None) -> None:
     with open(cwd / log, "w") as out:
-        result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            result = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                    timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise FlowError(f"{Path(cmd[0]).name} did not finish in {timeout_s / 60:g} min "
+                            f"(see {cwd / log})") from None
     if result.returncode:
         text = (cwd / log).read_text()
         # The placers' ways of saying the design is too big for the part.
@@ -98,13 +109,14 @@ class Report:
 
 
 def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: float | None = None,
-          seed: int = 1) -> Report:
+          seed: int = 1, pnr_timeout_s: float = PNR_TIMEOUT_S) -> Report:
     """Synthesise and place-and-route `verilog` (top module `top`) for `target`; the timing
     constraint defaults to the target's (ECP5 100 MHz, the product target; iCE40 48 MHz).
 
     A build is skipped when `out_dir` holds a finished build of the same Verilog with the same
     top, target, constraint and seed (`build.json`): the 256-column macros take the better
-    part of an hour each, and `make bench` should not redo them for an unchanged netlist."""
+    part of an hour each, and `make bench` should not redo them for an unchanged netlist.
+    Place and route that runs longer than `pnr_timeout_s` is stopped: FlowError, not cached."""
     if target not in TARGETS:
         raise FlowError(f"unknown target '{target}'; targets are {', '.join(TARGETS)}")
     spec = TARGETS[target]
@@ -137,7 +149,7 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     try:
         _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
               "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
-             out_dir, "nextpnr.log")
+             out_dir, "nextpnr.log", pnr_timeout_s)
     except DoesNotFit as too_big:
         over = {k: v for k, v in too_big.usage.items() if v[0] > v[1]}
         stamp.write_text(json.dumps({"key": key, "synth": synth, "message": str(over),

@@ -361,7 +361,7 @@ def render_markdown(results: dict) -> str:
             if not r.get("fits", True):
                 over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
                 outcome = (f"does not fit: {over}" if "error" not in r else
-                           "synthesis failed (YoWASP ABC exits silently; `error` in results.json)")
+                           f"failed: {r['error'].splitlines()[0]}")
                 lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
                              f"{r['params']['cols']}{lanes(r)}) | {r['target']} | {outcome} "
                              f"| | | | | |")

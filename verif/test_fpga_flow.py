@@ -110,3 +110,12 @@ def test_ecp5_falls_back_to_classic_abc(tmp_path, monkeypatch):
     assert report.synth == flow.CLASSIC_ABC_NAME
     assert "abc -lut 4:7" in scripts[1] and len(scripts) == 3        # yosys twice, nextpnr
     assert report.lut4 > 10 and report.ff > 10 and report.fmax_mhz > 50
+
+
+def test_place_and_route_past_its_time_limit_is_a_flow_error(tmp_path):
+    """A build whose place and route runs out of time fails with one readable error (real
+    tools; a limit far too short for any design) and is not taken for a finished build."""
+    design = tiny_bench_design(tmp_path)
+    with pytest.raises(flow.FlowError, match=r"nextpnr-ice40 did not finish in [\d.e-]+ min"):
+        flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out", pnr_timeout_s=0.05)
+    assert not (tmp_path / "out" / "build.json").exists()
