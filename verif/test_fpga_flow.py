@@ -79,7 +79,7 @@ def test_build_is_reused_only_for_the_same_netlist(tmp_path, monkeypatch):
     first = flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
     assert first.lut4 > 10 and first.fmax_mhz > 0
 
-    def tools_ran(cmd, cwd, log):
+    def tools_ran(cmd, cwd, log, timeout_s=None):
         raise flow.FlowError(f"{cmd[0]} ran")
     monkeypatch.setattr(flow, "_run", tools_ran)
     again = flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
@@ -100,11 +100,11 @@ def test_ecp5_falls_back_to_classic_abc(tmp_path, monkeypatch):
     design = tiny_bench_design(tmp_path)
     real_run, scripts = flow._run, []
 
-    def abc9_dies(cmd, cwd, log):
+    def abc9_dies(cmd, cwd, log, timeout_s=None):
         scripts.append(cmd[-1])
         if log == "yosys.log" and "map_luts" not in cmd[-1]:
             raise flow.FlowError("ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)'")
-        return real_run(cmd, cwd, log)
+        return real_run(cmd, cwd, log, timeout_s)
     monkeypatch.setattr(flow, "_run", abc9_dies)
     report = flow.build(design, "bench_top", "ecp5-25f", tmp_path / "out")
     assert report.synth == flow.CLASSIC_ABC_NAME
