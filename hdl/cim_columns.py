@@ -48,7 +48,8 @@ def popcount_pipeline(m, name: str, bits, valid, levels_per_stage: int = 2):
     stages = []
 
     def register(values, valid, index):
-        regs = [Signal.like(v, name=f"{name}_s{index}_{i}") for i, v in enumerate(values)]
+        regs = [Signal.like(v, name=f"{name}_s{index}_{i}", reset_less=True)
+                for i, v in enumerate(values)]
         flag = Signal(name=f"{name}_s{index}_valid")
         m.d.sync += [r.eq(v) for r, v in zip(regs, values)] + [flag.eq(valid)]
         stages.append(flag)
@@ -118,9 +119,12 @@ class CimColumns(wiring.Component):
         # so the comparisons against vlast/wlast are off the adder's path; so is the step.
         s = self.next_slice
         next_fire = (self.next_step == Step.COMPARE) | (self.next_step == Step.RESET)
-        first = Signal()
+        first = Signal(reset_less=True)
         m.d.sync += first.eq(s == 0)
-        flags = lambda name, values: named_signals(m, name, values, "sync")
+        # Nothing here is reset (only the pipeline's step registers are): every flag is
+        # recomputed each cycle and every latch is written by a walk before it is read, and a
+        # reset net to thousands of flip-flops is what congests the 256-column build.
+        flags = lambda name, values: named_signals(m, name, values, "sync", reset_less=True)
 
         # The step flags drive every column, and a single register's fan-out across 256
         # columns lay on the adder's path. So every group of GROUP columns has its own copies,
@@ -177,11 +181,11 @@ class CimColumns(wiring.Component):
         # carry into the lane's LSB for this slice, set a cycle ahead: the step's carry-in
         # (0 for ACC, 1 for FIRE: V + ~TH + 1) at a walk's first slice, else the lane's carry
         # out of the slice before (slices of one walk are issued back to back).
-        lane_cin = Signal(cols)
-        wsign = Signal(cols)
-        overflow = Signal(cols)
-        vsign = Signal(cols)
-        fired = Signal(cols)
+        lane_cin = Signal(cols, reset_less=True)
+        wsign = Signal(cols, reset_less=True)
+        overflow = Signal(cols, reset_less=True)
+        vsign = Signal(cols, reset_less=True)
+        fired = Signal(cols, reset_less=True)
 
         v = [self.v_row[c] for c in range(cols)]
         o_in = [self.o_row[c] for c in range(cols)]

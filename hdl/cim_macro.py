@@ -5,21 +5,21 @@ Four-stage pipeline, one row slice per clock:
 * **Issue** (stage A) takes commands from the queue, checks them (bad ones are dropped and
   counted), and walks ACC/FIRE commands one row slice per clock, presenting the two rows to
   read (membrane row, and weight or threshold row).
-* **Read** (stage R): the array returns the rows into registers, with no logic after the
-  block RAM (its clock-to-out is most of a cycle at 100 MHz on the ECP5).
+* **Read** (stage R): the array (`RowArray`) returns the rows into registers, with no logic
+  after the block RAM (its clock-to-out is most of a cycle at 100 MHz on the ECP5).
 * **Forward** (stage F): writes the array has not returned yet replace the rows read (see
   below); the result is registered for stage B.
 * **Execute** (stage B) runs the column datapath (`CimColumns`) and writes the membrane slice
   back; it also does LOAD writes, STORE/COUNTER read-outs and counter updates, so every
   command's effects land in order.
 
-The array is one `amaranth.lib.memory.Memory` with one write port and two read ports. A row
-read up to three cycles before a write to it lands would be stale, so stage F takes the data
-of this cycle's write or of one of the two writes before it when the row matches
-(forwarding): back-to-back ACCs on the same membrane rows, FIRE right after ACC and LOAD over
-a row in use need no stall. On FPGAs the two read ports become two copies of the array in
-block RAM (yosys replicates a 2R1W memory); see README for the measured cost. COMMIT waits
-until no slice is in flight, so a slice always runs under the configuration it was issued in.
+The array has one write port and two read ports. A row read up to three cycles before a write
+to it lands would be stale, so stage F takes the data of this cycle's write or of one of the
+two writes before it when the row matches (forwarding): back-to-back ACCs on the same membrane
+rows, FIRE right after ACC and LOAD over a row in use need no stall. On FPGAs the two read
+ports become two copies of the array in block RAM; see README for the measured cost. COMMIT
+waits until no slice is in flight, so a slice always runs under the configuration it was
+issued in.
 
 Timing (the >= 100 MHz ECP5 target): every decision is taken from registers. Commands are
 decoded on their way into the queue (one-hot op, range flags), with their row data in a queue
@@ -27,20 +27,22 @@ of its own, so taking a command enables no row-wide register; whether a command 
 waits for the bounds check (a carry chain), which only chooses between walk and drop; the read
 addresses come from registers through two muxes; the read-data room, the spike serializer's
 idle flag and the mode check are registered; forwarding hits are compared at issue and
-registered, so stage F is one mux between registers; PLANE writes and COMMIT's configuration
-copy land a cycle late from registers; the column counts go through a pipelined adder tree,
-and COUNTER/CLEAR wait until it has drained (counted as WAITS).
+registered, so stage F is one mux between registers (the forwarded rows and the array's
+banks); PLANE writes and COMMIT's configuration copy land a cycle late from registers; the
+column counts go through a pipelined adder tree, and COUNTER/CLEAR wait until it has drained
+(counted as WAITS).
 """
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out, flipped
 
 from ..golden.cim_macro import LSB, MSB, PROP, Counter, Op, plane_count
 from ..params.cim_macro import CimMacroParams
-from .cim_columns import CimColumns, Step, column_config, popcount_pipeline
+from .cim_columns import GROUP, CimColumns, Step, column_config, popcount_pipeline
+from .lane_scan import named_signals
+from .row_array import RowArray
 from .spike_serializer import SpikeSerializer
 
 
@@ -67,18 +69,18 @@ class Late(enum.Enum, shape=3):
     DROP = 5
 
 
-def modes_valid(mode: list, lane_limit: int) -> Value:
-    """The rules of a valid mode vector (see the golden model), AND-reduced: the local ones,
-    and no lane wider than `lane_limit`, i.e. no `lane_limit` consecutive columns that each
-    open a lane towards the next (LSB or PROP)."""
+def mode_rules(mode: list, lane_limit: int) -> list:
+    """The rules of a valid mode vector (see the golden model), one AND per column: the local
+    ones, and no lane wider than `lane_limit`, i.e. no `lane_limit` consecutive columns that
+    each open a lane towards the next (LSB or PROP), checked by the window starting there."""
     cols = len(mode)
-    ok = []
     opens = [(mode[c] == LSB) | (mode[c] == PROP) for c in range(cols)]
+    rules = []
     for c in range(cols):
         nxt = mode[c + 1] if c + 1 < cols else 0
         prev = mode[c - 1] if c else 0
-        ok.append(~opens[c] | (nxt == PROP) | (nxt == MSB))
-        ok.append((mode[c] != PROP) | (prev == LSB) | (prev == PROP))
+        rules.append([~opens[c] | (nxt == PROP) | (nxt == MSB),
+                      (mode[c] != PROP) | (prev == LSB) | (prev == PROP)])
     if lane_limit < cols:
         # runs[k][c]: columns c .. c + 2**k - 1 all open; any window is two such runs.
         runs, width = [opens], 1
@@ -88,8 +90,9 @@ def modes_valid(mode: list, lane_limit: int) -> Value:
             width *= 2
         last = runs[-1]
         shift = lane_limit - width
-        ok += [~(last[c] & last[c + shift]) for c in range(len(last) - shift)]
-    return Cat(*ok).all()
+        for c in range(len(last) - shift):
+            rules[c].append(~(last[c] & last[c + shift]))
+    return [Cat(*r).all() for r in rules]
 
 
 class CimMacro(wiring.Component):
@@ -148,10 +151,7 @@ class CimMacro(wiring.Component):
         a, b, row_data = head.a, head.b, data_queue.r_data
 
         # -- array, column datapath, outputs ---------------------------------------------
-        m.submodules.array = array = Memory(shape=cols, depth=p.rows, init=[])
-        write = array.write_port()
-        read_v = array.read_port()
-        read_o = array.read_port()
+        m.submodules.array = array = RowArray(p.rows, cols)
         m.submodules.columns = columns = CimColumns(p)
         m.submodules.serializer = serializer = SpikeSerializer(cols)
         wiring.connect(m, serializer.spikes, flipped(self.spike))
@@ -161,14 +161,17 @@ class CimMacro(wiring.Component):
                      rqueue.r_en.eq(self.rdata.ready)]
 
         # -- configuration: shadow planes, committed configuration -------------------------
-        shadow = Signal(data.ArrayLayout(cols, planes))
-        config = Signal(column_config(p))
-        walk_length = Signal(range(p.max_slices + 1), init=1)
+        # Like the array, the configuration is kept over a reset (a reset net to its 3.5k
+        # flip-flops congested the 256-column build); it is set at power-up to its init.
+        shadow = Signal(data.ArrayLayout(cols, planes), reset_less=True)
+        config = Signal(column_config(p), reset_less=True)
+        # (all of it: the planes and COMMIT's walk length and flags)
+        walk_length = Signal(range(p.max_slices + 1), init=1, reset_less=True)
         # The last row a walk may start at, kept with the walk length: the bounds check of a
         # command is then one comparison, not an addition and a comparison.
-        last_start = Signal(range(p.rows), init=p.rows - 1)
-        saturate = Signal()
-        subtract = Signal()
+        last_start = Signal(range(p.rows), init=p.rows - 1, reset_less=True)
+        saturate = Signal(reset_less=True)
+        subtract = Signal(reset_less=True)
         shadow_mode = [Cat(shadow[0][c], shadow[1][c]) for c in range(cols)]
         m.d.comb += [columns.config.eq(config), columns.saturate.eq(saturate),
                      columns.subtract.eq(subtract)]
@@ -186,14 +189,17 @@ class CimMacro(wiring.Component):
 
         # What a command carries down the pipeline, registered once per stage (R, F, then B).
         carried = data.StructLayout({
-            "step": Step, "slice": sb, "late": Late, "row": aw, "o_row": aw, "data": cols,
+            "step": Step, "slice": sb, "late": Late, "row": aw, "o_row": aw,
             "index": range(len(Counter)), "acc_event": 1,
         })
         at_r = Signal(carried)
         at_f = Signal(carried)
         at_b = Signal(carried)
+        # A LOAD's row rides along beside them, not reset (the step fields say it is unused).
+        data_r, data_f, data_b = (Signal(cols, name=f"data_{stage}", reset_less=True)
+                                  for stage in "rfb")
         b_step, b_slice, b_late, b_row = at_b.step, at_b.slice, at_b.late, at_b.row
-        b_data, b_index, b_acc_event = at_b.data, at_b.index, at_b.acc_event
+        b_data, b_index, b_acc_event = data_b, at_b.index, at_b.acc_event
 
         issue_step = Signal(Step)
         issue_slice = Signal(sb)
@@ -221,15 +227,12 @@ class CimMacro(wiring.Component):
         # that long, and `fire_pending` covers it until its spikes are in the serializer).
         spikes_idle = Signal()
         m.d.sync += spikes_idle.eq(serializer.idle & ~fire_pending)
-        # The mode check of the shadow planes, registered; a COMMIT right after a PLANE that
-        # wrote a mode plane waits a cycle for it.
         # PLANE writes and COMMIT's copy of the shadow planes land a cycle after the command
-        # (from registers, which keeps the issue decision off their wide enables). A COMMIT
-        # waits until the shadow planes and their registered mode check are up to date.
-        plane_write = Signal(data.StructLayout({"en": 1, "index": range(planes), "data": cols}))
+        # (from registers, which keeps the issue decision off their wide enables).
+        plane_write = Signal(data.StructLayout({"en": 1, "index": range(planes)}))
         copy_config = Signal()
         with m.If(plane_write.en):
-            m.d.sync += shadow[plane_write.index].eq(plane_write.data)
+            m.d.sync += shadow[plane_write.index].eq(data_r)     # the PLANE's row
         with m.If(copy_config):
             m.d.sync += config.pad.eq(shadow[2])
             for c in range(cols):
@@ -238,13 +241,20 @@ class CimMacro(wiring.Component):
                     config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
                     config.wlast[c].eq(Cat(shadow[3 + sb + i][c] for i in range(sb))),
                 ]
-        # The written plane's index and data are taken every cycle; only `en` waits for the
-        # issue decision.
-        m.d.sync += [plane_write.index.eq(a), plane_write.data.eq(row_data)]
+        # The written plane's index is taken every cycle (its data is `data_r`); only `en`
+        # waits for the issue decision.
+        m.d.sync += plane_write.index.eq(a)
+        # The mode check, in two registered steps: per group of GROUP columns, then the row
+        # (one wide AND after the shadow registers missed 100 MHz on 256 columns). A COMMIT
+        # waits until both have seen the last PLANE write (`modes_fresh`).
+        rules = mode_rules(shadow_mode, p.lane_limit)
+        groups_ok = named_signals(m, "modes_ok_group", [Cat(*rules[g:g + GROUP]).all()
+                                                        for g in range(0, cols, GROUP)], "sync")
         modes_ok = Signal()
-        modes_fresh = Signal()
-        m.d.sync += [modes_ok.eq(modes_valid(shadow_mode, p.lane_limit)),
-                     modes_fresh.eq(~plane_write.en), plane_write.en.eq(0), copy_config.eq(0)]
+        modes_fresh = Signal(2)
+        m.d.sync += [modes_ok.eq(Cat(*groups_ok).all()),
+                     modes_fresh.eq(Cat(~plane_write.en, modes_fresh[0])),
+                     plane_write.en.eq(0), copy_config.eq(0)]
 
         def after_walk(step):
             """Where a walk of `step` goes after its last slice."""
@@ -323,7 +333,7 @@ class CimMacro(wiring.Component):
                     with m.Else():
                         m.d.comb += issue_late.eq(Late.DROP)
                 with m.If(is_op(Op.COMMIT)):
-                    with m.If(~drained | plane_write.en | ~modes_fresh):
+                    with m.If(~drained | plane_write.en | ~modes_fresh.all()):
                         m.d.comb += waiting.eq(1)
                     with m.Elif(head.a_slices & modes_ok):
                         # The column flags are decoded from `config` a cycle after issue, so
@@ -381,11 +391,12 @@ class CimMacro(wiring.Component):
         # is taken this cycle (a read of a command that waits is simply not used).
         walking = walk.as_value().matches(Walk.ACC, Walk.FIXUP, Walk.COMPARE, Walk.RESET)
         head_is_acc = is_op(Op.ACC)
+        read_v_addr, read_o_addr = array.read_addr
         m.d.comb += [
             queue.r_en.eq(take),
             data_queue.r_en.eq(take),
-            read_v.addr.eq(Mux(walking, v_next, Mux(head_is_acc, b, a))),
-            read_o.addr.eq(Mux(walking, o_next, Mux(head_is_acc, a, b))),
+            read_v_addr.eq(Mux(walking, v_next, Mux(head_is_acc, b, a))),
+            read_o_addr.eq(Mux(walking, o_next, Mux(head_is_acc, a, b))),
         ]
         m.d.sync += [
             at_r.step.eq(issue_step),
@@ -393,30 +404,28 @@ class CimMacro(wiring.Component):
             at_r.late.eq(issue_late),
             at_r.row.eq(issue_row),
             at_r.o_row.eq(issue_o_row),
-            at_r.data.eq(row_data),
+            data_r.eq(row_data),
             at_r.index.eq(a),
             at_r.acc_event.eq(issue_event),
             at_f.eq(at_r),
             at_b.eq(at_f),
+            data_f.eq(data_r),
+            data_b.eq(data_f),
         ]
 
-        # -- stage R: register the rows read, straight from the block RAM -------------------
-        # Block RAM clock-to-out is 5.6 ns on the ECP5 (more through the mux of a memory
-        # deeper than one block): it goes into registers with no logic after it.
-        raw_v = Signal(cols)
-        raw_o = Signal(cols)
-        m.d.sync += [raw_v.eq(read_v.data), raw_o.eq(read_o.data)]
+        # -- stage R: the array registers the rows read, straight from the block RAM -------
+        raw_v, raw_o = array.read_data
 
         # -- stage F: forward the writes the array missed, into the row registers ----------
         # A row read at issue (cycle t) misses the writes landing at the end of t (the slice
         # now in stage B), t + 1 (now in F) and t + 2 (now in R, written while this read is
-        # in F: `write.data` itself). Whether each of them writes the row read is compared at
+        # in F: `array.write_data` itself). Whether each of them writes the row read is compared at
         # issue and registered down to stage F, where it picks one of four rows.
-        rd_v = Signal(cols)
-        rd_o = Signal(cols)
-        last_write = Signal(cols)
-        older_write = Signal(cols)
-        m.d.sync += [last_write.eq(write.data), older_write.eq(last_write)]
+        rd_v = Signal(cols, reset_less=True)
+        rd_o = Signal(cols, reset_less=True)
+        last_write = Signal(cols, reset_less=True)
+        older_write = Signal(cols, reset_less=True)
+        m.d.sync += [last_write.eq(array.write_data), older_write.eq(last_write)]
         writes = lambda at: (at.late == Late.LOAD) | at.step.as_value().matches(
             Step.ACC, Step.FIXUP, Step.RESET)
 
@@ -429,12 +438,12 @@ class CimMacro(wiring.Component):
                              hit.eq(at_issue)]
                 hits.append(hit)
             now, last, older = hits
-            return Mux(now, write.data, Mux(last, last_write, Mux(older, older_write,
+            return Mux(now, array.write_data, Mux(last, last_write, Mux(older, older_write,
                                                                  from_array)))
 
         if self.forwarding:
-            m.d.sync += [rd_v.eq(forwarded(read_v.addr, raw_v, "v")),
-                         rd_o.eq(forwarded(read_o.addr, raw_o, "o"))]
+            m.d.sync += [rd_v.eq(forwarded(read_v_addr, raw_v, "v")),
+                         rd_o.eq(forwarded(read_o_addr, raw_o, "o"))]
         else:
             m.d.sync += [rd_v.eq(raw_v), rd_o.eq(raw_o)]
         # The column datapath registers its flags for stage B from stage F's step and slice.
@@ -449,9 +458,9 @@ class CimMacro(wiring.Component):
             columns.o_row.eq(rd_o),
             columns.load.eq(b_load),
             columns.load_data.eq(b_data),
-            write.addr.eq(b_row),
-            write.data.eq(columns.wdata),
-            write.en.eq(writes(at_b)),
+            array.write_addr.eq(b_row),
+            array.write_data.eq(columns.wdata),
+            array.write_en.eq(writes(at_b)),
         ]
 
         counters = Array(Signal(p.counter_width, name=f"count_{c.name.lower()}")

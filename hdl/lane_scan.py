@@ -16,11 +16,12 @@ shallow for the simulator and the netlist readable.
 from amaranth.hdl import Signal
 
 
-def named_signals(m, name: str, values: list, domain: str = "comb") -> list:
+def named_signals(m, name: str, values: list, domain: str = "comb", *,
+                  reset_less: bool = False) -> list:
     """One 1-bit signal `<name>_<i>` per value, driven in `domain`."""
     out = []
     for i, value in enumerate(values):
-        sig = Signal(name=f"{name}_{i}")
+        sig = Signal(name=f"{name}_{i}", reset_less=reset_less)
         m.d[domain] += sig.eq(value)
         out.append(sig)
     return out

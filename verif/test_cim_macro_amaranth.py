@@ -141,3 +141,67 @@ def test_commit_right_after_mode_plane():
     assert model.rdata[-1] == 3, "every all-LSB COMMIT must be refused"
     assert rdata == model.rdata
     assert spikes == model.spikes
+
+
+def test_reset_keeps_array_and_configuration():
+    """A reset between two programs, with the macro idle, empties the pipeline and clears the
+    counters but keeps the array and the committed configuration (neither is reset): the
+    second program, which sets nothing, runs as after a CLEAR (the golden model)."""
+    from amaranth.hdl import ClockDomain, Module
+
+    from cimforge.golden.cim_macro import DETERMINISTIC, LayerConfig, modes_for
+    params = CONFIGS[1]
+    rng = random.Random(5)
+    first = [encode(params, Op.LOAD, r, 0, rng.getrandbits(params.cols))
+             for r in range(params.rows)]
+    config = LayerConfig(modes_for([3, 5, 1, 4], params.cols, [1, 0, 2, 0]), 3, 7,
+                         saturate=True, subtract=True)
+    first += [encode(params, *c) for c in config.commands(params)]
+    first += [encode(params, Op.ACC, w, 32) for w in (0, 8)]
+    second = [encode(params, Op.ACC, w, 32) for w in (16, 24, 0)]
+    second += [encode(params, Op.FIRE, 32, 48)]
+    second += [encode(params, Op.STORE, r) for r in range(32, 40)]
+    second += [encode(params, Op.COUNTER, c) for c in DETERMINISTIC]
+    model = expected(params, first + [encode(params, Op.CLEAR)] + second)
+
+    dut = CimMacro(params)
+    top = Module()
+    top.domains.sync = sync = ClockDomain("sync")
+    # The testbench's own clock (the same edges, no reset): a tick of `sync` would stop at
+    # the reset.
+    top.domains.tb = tb = ClockDomain("tb", reset_less=True)
+    top.d.comb += tb.clk.eq(sync.clk)
+    top.submodules.dut = dut
+    rdata, spikes = [], []
+
+    async def source(ctx):
+        for phase, cmds in enumerate((first, second)):
+            for word in cmds:
+                ctx.set(dut.cmd.valid, 1)
+                ctx.set(dut.cmd.payload, word)
+                await ctx.tick("tb").until(dut.cmd.ready)
+            ctx.set(dut.cmd.valid, 0)
+            await ctx.tick("tb").repeat(300)          # idle: every result is out
+            if phase == 0:
+                ctx.set(sync.rst, 1)
+                await ctx.tick("tb").repeat(2)
+                ctx.set(sync.rst, 0)
+
+    async def sink(ctx):
+        ctx.set(dut.rdata.ready, 1)
+        ctx.set(dut.spike.ready, 1)
+        async for _, _, r_valid, r_data, s_valid, s_data in ctx.tick("tb").sample(
+                dut.rdata.valid, dut.rdata.payload, dut.spike.valid, dut.spike.payload):
+            if r_valid:
+                rdata.append(r_data)
+            if s_valid:
+                spikes.append(s_data)
+
+    sim = Simulator(top)
+    sim.add_clock(1e-6, domain="sync")
+    sim.add_testbench(source)
+    sim.add_testbench(sink, background=True)
+    sim.run()
+    assert rdata == model.rdata
+    assert spikes == model.spikes
+    assert model.executed[Op.FIRE] == 1 and model.executed["dropped"] == 0
