@@ -44,25 +44,25 @@ def fpga_rows(block: str, presets: list[str], work: Path,
         shell.write_text(verilog.convert(BenchShell((make_core or get(block).build)(params)),
                                          name="bench_top", emit_src=False))
         for target, seed in ((t, s) for t in targets for s in seeds):
+            # What names the row, whatever the build's outcome.
+            row = {"block": block, "preset": preset, "params": params.as_dict(),
+                   **({"variant": variant} if variant else {}),
+                   **({"seed": seed} if len(seeds) > 1 else {})}
             try:
                 report = build(shell, "bench_top", target, out / f"{target}-seed{seed}",
                                seed=seed)
             except DoesNotFit as too_big:
-                rows.append({"block": block, "preset": preset, "params": params.as_dict(),
-                             "target": target, "fits": False,
+                rows.append({**row, "target": target, "fits": False,
                              "over": {k: v for k, v in too_big.usage.items() if v[0] > v[1]}})
                 print(f"  {block}/{preset} {target}: {too_big}")
                 continue
             except FlowError as failed:
                 # A tool crash (e.g. YoWASP's ABC exiting silently) loses this row, not the run.
-                rows.append({"block": block, "preset": preset, "params": params.as_dict(),
-                             "target": target, "fits": False, "error": str(failed)[:300],
-                             **({"seed": seed} if len(seeds) > 1 else {})})
+                rows.append({**row, "target": target, "fits": False,
+                             "error": str(failed)[:300]})
                 print(f"  {block}/{preset} {target}: {failed}")
                 continue
-            rows.append({"block": block, "preset": preset, "params": params.as_dict(),
-                         "fits": True, **({"variant": variant} if variant else {}),
-                         **({"seed": seed} if len(seeds) > 1 else {}),
+            rows.append({**row, "fits": True,
                          **{k: v for k, v in report.as_dict().items() if k != "utilisation"}})
             print(f"  {block}/{preset} {target}: {report.lut4} LUT4, {report.ff} FF, "
                   f"{report.bram} BRAM, {report.fmax_mhz} MHz")

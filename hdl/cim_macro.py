@@ -26,9 +26,9 @@ decoded on their way into the queue (one-hot op, range flags), with their row da
 of its own, so taking a command enables no row-wide register; whether a command is taken never
 waits for the bounds check (a carry chain), which only chooses between walk and drop; the read
 addresses come from registers through two muxes; the read-data room, the spike serializer's
-idle flag and the mode check (in two steps) are registered; forwarding hits are compared at issue and
-registered, so stage F is one mux between registers (the forwarded rows and the array's
-banks); PLANE writes and COMMIT's configuration copy land a cycle late from registers; the
+idle flag and the mode check (in two steps) are registered; forwarding hits are compared at
+issue and registered, so stage F is one mux between registers (the forwarded rows and the
+array's banks); PLANE writes and COMMIT's configuration copy land a cycle late from registers; the
 column counts go through a pipelined adder tree, and COUNTER/CLEAR wait until it has drained
 (counted as WAITS).
 
