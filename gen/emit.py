@@ -8,8 +8,10 @@ from .params import Params
 
 
 def emit(params: Params, out_dir: Path, name: str | None = None) -> Path:
-    """Write `<name>.v`, `<name>.json` (component metadata) and `<name>.params.json` into
-    `out_dir`; return the Verilog path. `name` defaults to the block name."""
+    """Write `<name>.v`, `<name>.json` (component metadata), `<name>.params.json` and, for
+    blocks with structured words, `<name>.formats.json` (every field of every `tdata` word:
+    offset, width, meaning) into `out_dir`; return the Verilog path. `name` defaults to the
+    block name."""
     from amaranth.back import verilog
 
     block = get(params.block)
@@ -22,4 +24,8 @@ def emit(params: Params, out_dir: Path, name: str | None = None) -> Path:
     verilog_path.write_text(text)
     (out_dir / f"{name}.json").write_text(json.dumps(top.metadata.as_json(), indent=1) + "\n")
     (out_dir / f"{name}.params.json").write_text(params.as_json() + "\n")
+    formats = {port: {"format": fmt.name, "width": fmt.size, "fields": fmt.describe()}
+               for port, fmt in params.formats().items()}
+    if formats:
+        (out_dir / f"{name}.formats.json").write_text(json.dumps(formats, indent=1) + "\n")
     return verilog_path

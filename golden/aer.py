@@ -34,65 +34,36 @@ from ..params.aer_mesh import (CORE_COUNTERS, COUNTERS_PER_CORE, GLOBAL_COUNTERS
 LOCAL, NORTH, EAST, SOUTH, WEST = range(5)
 
 
-def _pack(fields: list[tuple[int, int]]) -> int:
-    """Pack (value, width) pairs LSB first."""
-    word, shift = 0, 0
-    for value, width in fields:
-        assert 0 <= value < 1 << width, (value, width)
-        word |= value << shift
-        shift += width
-    return word
-
-
-def _unpack(word: int, widths: list[int]) -> list[int]:
-    out = []
-    for width in widths:
-        out.append(word & ((1 << width) - 1))
-        word >>= width
-    return out
-
-
 def flit(p: AerMeshParams, x: int, y: int, addr: int, tag: int = 0) -> int:
-    return _pack([(addr, p.addr_width), (tag, p.tag_width), (x, p.x_width), (y, p.y_width)])
+    return p.flit_format.pack(addr=addr, tag=tag, x=x, y=y)
 
 
 def unpack_flit(p: AerMeshParams, word: int) -> dict:
-    addr, tag, x, y = _unpack(word, [p.addr_width, p.tag_width, p.x_width, p.y_width])
-    return {"addr": addr, "tag": tag, "x": x, "y": y}
+    return p.flit_format.unpack(word)
 
 
 def unicast(p: AerMeshParams, x: int, y: int, addr: int, tag: int = 0) -> int:
     """Injection word for one flit to core (x, y)."""
-    return flit(p, x, y, addr, tag)
+    return p.inject_format.pack(flit=flit(p, x, y, addr, tag))
 
 
 def multicast(p: AerMeshParams, neuron: int, tag: int = 0) -> int:
     """Injection word for a spike of source neuron `neuron`, expanded through the table."""
-    return flit(p, 0, 0, neuron, tag) | 1 << p.flit_width
-
-
-def _table_data_width(p):
-    return max(p.entry_bits + p.count_bits, p.addr_width + p.x_width + p.y_width)
-
-
-def _table_index_width(p):
-    return max(p.neuron_bits, p.entry_bits)
+    return p.inject_format.pack(flit=flit(p, 0, 0, neuron, tag), multicast=1)
 
 
 def head_write(p: AerMeshParams, core: int, neuron: int, first: int, count: int) -> int:
-    data = _pack([(first, p.entry_bits), (count, p.count_bits)])
-    return _pack([(data, _table_data_width(p)), (neuron, _table_index_width(p)), (0, 1),
-                  (core, p.core_bits)])
+    return p.table_write_format.pack(data=p.head_format.pack(first=first, count=count),
+                                     index=neuron, dest=0, core=core)
 
 
 def dest_write(p: AerMeshParams, core: int, entry: int, x: int, y: int, addr: int) -> int:
-    data = _pack([(addr, p.addr_width), (x, p.x_width), (y, p.y_width)])
-    return _pack([(data, _table_data_width(p)), (entry, _table_index_width(p)), (1, 1),
-                  (core, p.core_bits)])
+    return p.table_write_format.pack(data=p.dest_format.pack(addr=addr, x=x, y=y),
+                                     index=entry, dest=1, core=core)
 
 
 def ctl(p: AerMeshParams, index: int, clear: bool = False) -> int:
-    return _pack([(index, p.counter_index_bits), (int(clear), 1)])
+    return p.ctl_format.pack(index=index, clear=clear)
 
 
 def counter_index(p: AerMeshParams, core: int, name: str) -> int:
@@ -146,16 +117,17 @@ class AerMeshModel:
     def write_table(self, word: int) -> bool:
         """Apply a table-write word; False (and counted) if it was dropped."""
         p = self.p
-        data, index, is_dest, core = _unpack(word, [_table_data_width(p), _table_index_width(p),
-                                                    1, p.core_bits])
+        write = p.table_write_format.unpack(word)
+        data, index, core = write["data"], write["index"], write["core"]
         ok = core < p.cores
-        if is_dest:
+        if write["dest"]:
             ok &= index < p.table_entries
             if ok:
-                addr, x, y = _unpack(data, [p.addr_width, p.x_width, p.y_width])
-                self.dest[core, index] = (x, y, addr)
+                entry = p.dest_format.unpack(data)
+                self.dest[core, index] = (entry["x"], entry["y"], entry["addr"])
         else:
-            first, count = _unpack(data, [p.entry_bits, p.count_bits])
+            head = p.head_format.unpack(data)
+            first, count = head["first"], head["count"]
             ok &= index < p.table_neurons and first < p.table_entries and count <= p.table_entries
             if ok:
                 self.head[core, index] = (first, count)
@@ -166,8 +138,9 @@ class AerMeshModel:
     def inject(self, core: int, word: int) -> list[tuple[int, int]]:
         p = self.p
         self._count(core, "injected")
-        f = unpack_flit(p, word)
-        if word >> p.flit_width & 1:
+        event = p.inject_format.unpack(word)
+        f = event["flit"]
+        if event["multicast"]:
             neuron = f["addr"]
             first, count = self.head[core, neuron] if neuron < p.table_neurons else (0, 0)
             if count == 0:

@@ -43,49 +43,13 @@ The contract (also in README, "CIM macro"):
 
 import collections
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
-from ..params.cim_macro import CimMacroParams
-
-STANDBY, LSB, PROP, MSB = 0, 1, 2, 3
-
-
-class Op(IntEnum):
-    NOP = 0
-    LOAD = 1          # a = row, data = bits
-    STORE = 2         # a = row -> rdata
-    ACC = 3           # a = w_row, b = v_row
-    FIRE = 4          # a = v_row, b = th_row
-    PLANE = 5         # a = plane index, data = one bit per column
-    COMMIT = 6        # a = n - 1, b = flags (bit 0 saturate, bit 1 subtract)
-    COUNTER = 7       # a = counter index -> rdata
-    CLEAR = 8         # clear all counters
-
-
-class Counter(IntEnum):
-    ACC_EVENTS = 0    # ACC commands executed
-    ACC_SLICES = 1    # row operations by ACC, fix-up walks included
-    FIRE_SLICES = 2   # row operations by FIRE (both passes)
-    ACTIVE_COLS = 3   # sum over those row operations of active columns
-    IDLE_COLS = 4     # ... and of inactive (standby or finished) columns
-    LOADS = 5
-    STORES = 6
-    SPIKES = 7        # spikes delivered on the spike stream
-    DROPPED = 8       # bad commands dropped
-    BUBBLES = 9       # internal bubble cycles (saturate-mode ACCs)
-    BUSY = 10         # cycles issuing, in bubbles or waiting; the model counts without waits
-    WAITS = 11        # cycles a command waited for the output streams (environment dependent)
-
+from ..params.cim_macro import (COMMIT_FLAGS, LSB, MSB, PROP, SATURATE_BUBBLES, STANDBY,
+                                 CimMacroParams, Counter, Op)
 
 DETERMINISTIC = [c for c in Counter if c not in (Counter.BUSY, Counter.WAITS)]
-FLAG_SATURATE, FLAG_SUBTRACT = 1, 2
-
-
-def plane_count(params: CimMacroParams) -> int:
-    """Planes: mode bit 0, mode bit 1, pad, vlast bits, wlast bits."""
-    return 3 + 2 * params.slice_bits
 
 
 def modes_valid(modes, lane_limit: int | None = None) -> bool:
@@ -183,11 +147,9 @@ class LayerConfig:
             raise ValueError(f"a lane is {widest} columns wide; this macro was generated for "
                              f"lanes of at most max_lane = {params.lane_limit}")
         planes = self.planes(params)
-        bit_planes = [planes["mode"] & 1, planes["mode"] >> 1, planes["pad"]]
-        bit_planes += [(planes["vlast"] >> i) & 1 for i in range(params.slice_bits)]
-        bit_planes += [(planes["wlast"] >> i) & 1 for i in range(params.slice_bits)]
-        cmds = [(Op.PLANE, i, 0, bits_to_int(p)) for i, p in enumerate(bit_planes)]
-        flags = (FLAG_SATURATE if self.saturate else 0) | (FLAG_SUBTRACT if self.subtract else 0)
+        words = column_words(params, planes)
+        cmds = [(Op.PLANE, i, 0, bits_to_int((words >> i) & 1)) for i in range(params.planes)]
+        flags = COMMIT_FLAGS.pack(saturate=self.saturate, subtract=self.subtract)
         cmds.append((Op.COMMIT, self.n - 1, flags, 0))
         return cmds
 
@@ -228,16 +190,31 @@ def int_to_bits(value: int, width: int) -> np.ndarray:
     return np.array([(value >> i) & 1 for i in range(width)], dtype=np.uint8)
 
 
+def column_words(params: CimMacroParams, planes: dict[str, np.ndarray]) -> np.ndarray:
+    """Each column's configuration word (`column_format`) from per-column field arrays."""
+    fmt = params.column_format
+    words = np.zeros(params.cols, dtype=np.int64)
+    for f in fmt.fields:
+        words |= np.asarray(planes[f.name], dtype=np.int64) << fmt.offset(f.name)
+    return words
+
+
+def column_fields(params: CimMacroParams, words: np.ndarray) -> dict[str, np.ndarray]:
+    """The inverse of `column_words`."""
+    fmt = params.column_format
+    words = np.asarray(words, dtype=np.int64)
+    return {f.name: (words >> fmt.offset(f.name)) & ((1 << f.width) - 1) for f in fmt.fields}
+
+
 def encode(params: CimMacroParams, op, a=0, b=0, data=0) -> int:
-    aw = params.addr_width
-    return int(op) | (a << 4) | (b << (4 + aw)) | (data << (4 + 2 * aw))
+    """One command word; a field that does not fit raises `FormatError`."""
+    return params.command_format.pack(op=op, a=a, b=b, data=data)
 
 
 def decode(params: CimMacroParams, word: int) -> tuple[int, int, int, int]:
-    aw = params.addr_width
-    mask = (1 << aw) - 1
-    return (word & 0xF, (word >> 4) & mask, (word >> (4 + aw)) & mask,
-            (word >> (4 + 2 * aw)) & ((1 << params.cols) - 1))
+    """(op, a, b, data) of a command word."""
+    f = params.command_format.unpack(word)
+    return f["op"], f["a"], f["b"], f["data"]
 
 
 class CimMacroModel:
@@ -255,7 +232,7 @@ class CimMacroModel:
         self.p = params
         cols = params.cols
         self.array = np.zeros((params.rows, cols), dtype=np.uint8)
-        self.shadow = np.zeros((plane_count(params), cols), dtype=np.uint8)
+        self.shadow = np.zeros((params.planes, cols), dtype=np.uint8)
         self.mode = np.zeros(cols, dtype=np.uint8)
         self.pad = np.zeros(cols, dtype=np.uint8)
         self.vlast = np.zeros(cols, dtype=np.int64)
@@ -339,10 +316,9 @@ class CimMacroModel:
         self._busy(n)
         if not self.saturate:
             return
-        # Four cycles waiting for the overflow flags and their OR, one deciding whether to
-        # fix up.
-        self.counters[Counter.BUBBLES] += 5
-        self._busy(5)
+        # Cycles waiting for the overflow flags and their OR, one deciding whether to fix up.
+        self.counters[Counter.BUBBLES] += SATURATE_BUBBLES
+        self._busy(SATURATE_BUBBLES)
         if not ovf[self.msbs].any():
             return
         lane_ovf = ovf[np.maximum(self.msb_of, 0)] & self.lane
@@ -388,18 +364,17 @@ class CimMacroModel:
         self.counters[Counter.SPIKES] += len(spikes)
 
     def _commit(self, n: int, flags: int) -> bool:
-        sb = self.p.slice_bits
-        mode = (self.shadow[0] | (self.shadow[1] << 1)).astype(np.uint8)
+        words = self.shadow.T.astype(np.int64) @ (1 << np.arange(len(self.shadow)))
+        config = column_fields(self.p, words)
+        mode = config["mode"].astype(np.uint8)
         if not 1 <= n <= self.p.max_slices or not modes_valid(mode, self.p.lane_limit):
             return False
-        weights = 1 << np.arange(sb)
         self.mode = mode
-        self.pad = self.shadow[2].copy()
-        self.vlast = (self.shadow[3:3 + sb].T.astype(np.int64) @ weights)
-        self.wlast = (self.shadow[3 + sb:3 + 2 * sb].T.astype(np.int64) @ weights)
+        self.pad = config["pad"].astype(np.uint8)
+        self.vlast, self.wlast = config["vlast"], config["wlast"]
         self.n = n
-        self.saturate = bool(flags & FLAG_SATURATE)
-        self.subtract = bool(flags & FLAG_SUBTRACT)
+        flags = COMMIT_FLAGS.unpack(flags)
+        self.saturate, self.subtract = bool(flags["saturate"]), bool(flags["subtract"])
         self._structure()
         return True
 

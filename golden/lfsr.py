@@ -22,45 +22,9 @@ from functools import cache
 
 import numpy as np
 
-from ..params.lfsr_bank import LfsrBankParams
-from . import gf2
-from .lfsr_polynomials import polynomials
-
-GOLDEN_GAMMA = 0x9E3779B97F4A7C15
-
-
-def salt(lane: int, length: int) -> int:
-    return (((lane + 1) * GOLDEN_GAMMA) % (1 << 64)) >> (64 - length)
-
-
-def lane_state(seed: int, lane: int, length: int) -> int:
-    """State lane `lane` loads for `seed` (zero remapped to 1)."""
-    state = (seed ^ salt(lane, length)) & ((1 << length) - 1)
-    return state or 1
-
-
-def step_map(poly: int) -> tuple[int, ...]:
-    """The one-step map s -> x*s mod p, as the images of the unit vectors."""
-    length = poly.bit_length() - 1
-    taps = poly ^ (1 << length)
-    return tuple(1 << (j + 1) for j in range(length - 1)) + (taps,)
-
-
-@cache
-def lane_maps(poly: int, width: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(leap, word): the state after `width` steps, and the `width`-bit word those steps emit,
-    both as linear maps of the current state. The RTL's XOR networks are built from these."""
-    length = poly.bit_length() - 1
-    step = step_map(poly)
-    word = [0] * length
-    current = gf2.identity(length)            # current[j] = A^t e_j
-    for t in range(width):
-        for j in range(length):
-            if (current[j] >> (length - 1)) & 1:
-                word[j] |= 1 << (width - 1 - t)
-        current = gf2.compose(step, current)
-    return current, tuple(word)
-
+from ..params import gf2
+from ..params.lfsr_bank import LfsrBankParams, lane_maps, lane_state
+from ..params.lfsr_polynomials import polynomials
 
 @cache
 def leap_power(poly: int, width: int, level: int) -> tuple[int, ...]:

@@ -32,64 +32,14 @@ The contract (also in README, "RACA control plane"):
   below, which the generator calls too.
 """
 
-import math
 from dataclasses import dataclass, field
-from enum import IntEnum
-from functools import cache
 
 import numpy as np
 
 from ..params.lfsr_bank import LfsrBankParams
-from ..params.raca import RacaParams, ceil_div
+from ..params.raca import MAX_SHIFT, Op, RacaParams, Reg, ceil_div
+from ..params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
 from .lfsr import LfsrBankModel
-
-GAUSS_SIGMA = 1.702     # Phi(x / 1.702) is within 0.0095 of sigmoid(x)
-
-
-def _round(x: float) -> int:
-    return math.floor(x + 0.5)
-
-
-# -- tables (shared with the generator) ------------------------------------------------------
-
-@cache
-def sigmoid_table(noise_bits: int, frac_bits: int) -> tuple[int, ...]:
-    """P[c + 2^(Z-1)] = round(2^B sigmoid(c 2^-F)) for c in [-2^(Z-1), 2^(Z-1))."""
-    half = 1 << (frac_bits + 3)
-    return tuple(_round((1 << noise_bits) / (1 + math.exp(-c / (1 << frac_bits))))
-                 for c in range(-half, half))
-
-
-@cache
-def threshold_table(noise_bits: int, frac_bits: int) -> tuple[int, ...]:
-    """TH[u] = the least c with u < P[c] (2^(Z-1) if there is none)."""
-    half = 1 << (frac_bits + 3)
-    probability = sigmoid_table(noise_bits, frac_bits)
-    table = []
-    for u in range(1 << noise_bits):
-        firing = [c for c in range(-half, half) if u < probability[c + half]]
-        table.append(firing[0] if firing else half)
-    return tuple(table)
-
-
-@cache
-def gauss_table(noise_bits: int, frac_bits: int, terms: int) -> tuple[int, ...]:
-    """TG[s] for s = 0..terms (2^B - 1): fire iff c >= TG[s]."""
-    half = 1 << (frac_bits + 3)
-    scale = 1 << noise_bits
-    table = []
-    for s in range(terms * (scale - 1) + 1):
-        g = ((s + terms / 2) / scale - terms / 2) / math.sqrt(terms / 12)
-        table.append(min(max(math.ceil(-GAUSS_SIGMA * g * (1 << frac_bits)), -half), half))
-    return tuple(table)
-
-
-@cache
-def gumbel_table(noise_bits: int, frac_bits: int) -> tuple[int, ...]:
-    """G[u] = round(2^F * -ln(-ln((u + 1/2) / 2^B)))."""
-    scale = 1 << noise_bits
-    return tuple(_round((1 << frac_bits) * -math.log(-math.log((u + 0.5) / scale)))
-                 for u in range(scale))
 
 
 def firing_probability(params: RacaParams, c: np.ndarray) -> np.ndarray:
@@ -159,9 +109,6 @@ class Network:
                        [int(s) for s in data["shifts"]])
 
 
-MAX_SHIFT = 31
-
-
 def _check_range(values: np.ndarray, width: int, what: str) -> None:
     lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
     if values.size and (values.min() < lo or values.max() > hi):
@@ -170,46 +117,9 @@ def _check_range(values: np.ndarray, width: int, what: str) -> None:
 
 # -- host side: commands, registers, memory images -------------------------------------------
 
-class Op(IntEnum):
-    NOP = 0
-    WRITE_REG = 1       # addr = register, data = value
-    READ_REG = 2        # addr = register -> rdata
-    WRITE_WEIGHT = 3    # addr = weight word (tile * tile_rows + row), data = tile_cols weights
-    WRITE_BIAS = 4      # addr = bias word, data = tile_cols biases
-    WRITE_ACT = 5       # addr = activation word, data = scan_width bits
-    READ_ACT = 6        # addr = activation word -> rdata
-    START = 7
-
-
-class Reg(IntEnum):
-    STATUS = 0          # ro: bit 0 busy, bit 1 done, bit 2 last START refused
-    LAYERS = 1
-    SAMPLES = 2
-    SEED = 3
-    PREDICTION = 4      # ro
-    CYCLES = 5          # ro: cycles of the last inference
-    NOISE_WAIT = 6      # ro: cycles the last inference waited for noise
-    DROPPED = 7         # ro: commands dropped since reset
-    SIZE = 8            # SIZE + k, k = 0..max_layers: n_k
-    SHIFT = 16          # SHIFT + l, l = 0..max_layers - 1
-    COUNT = 32          # COUNT + c, ro: votes for class c
-
-
-ADDR_BITS = 16
-REG_BITS = 32
-
-
 def command(params: RacaParams, op: Op, addr: int = 0, data: int = 0) -> int:
-    """One command word: op[3:0] | addr[19:4] | data."""
-    return int(op) | (addr << 4) | (data << (4 + ADDR_BITS))
-
-
-def cmd_width(params: RacaParams) -> int:
-    return 4 + ADDR_BITS + params.cmd_data_width
-
-
-def rdata_width(params: RacaParams) -> int:
-    return max(REG_BITS, params.scan_width)
+    """One command word (`RacaParams.command_format`)."""
+    return params.command_format.pack(op=op, addr=addr, data=data)
 
 
 def _pack_signed(values, width: int) -> int:

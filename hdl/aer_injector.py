@@ -14,7 +14,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..params.aer_mesh import AerMeshParams
-from .aer_layouts import dest_layout, flit_layout, head_layout, inject_layout
+from .wire import struct_layout
 
 
 class AerInjector(wiring.Component):
@@ -28,12 +28,12 @@ class AerInjector(wiring.Component):
     def __init__(self, p: AerMeshParams):
         self.p = p
         super().__init__({
-            "inject": In(stream.Signature(inject_layout(p))),
-            "out": Out(stream.Signature(flit_layout(p))),
+            "inject": In(stream.Signature(struct_layout(p.inject_format))),
+            "out": Out(stream.Signature(struct_layout(p.flit_format))),
             "head_we": In(1),
             "dest_we": In(1),
             "table_index": In(max(p.neuron_bits, p.entry_bits)),
-            "table_data": In(max(head_layout(p).size, dest_layout(p).size)),
+            "table_data": In(p.table_write_format["data"].width),
             "injected": Out(1),
             "copies": Out(1),
             "dropped_bad_dest": Out(1),
@@ -48,8 +48,10 @@ class AerInjector(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        m.submodules.head = head = Memory(shape=head_layout(p), depth=p.table_neurons, init=[])
-        m.submodules.dest = dest = Memory(shape=dest_layout(p), depth=p.table_entries, init=[])
+        m.submodules.head = head = Memory(shape=struct_layout(p.head_format),
+                                          depth=p.table_neurons, init=[])
+        m.submodules.dest = dest = Memory(shape=struct_layout(p.dest_format),
+                                          depth=p.table_entries, init=[])
         head_w, dest_w = head.write_port(), dest.write_port()
         head_r, dest_r = head.read_port(), dest.read_port()
         m.d.comb += [

@@ -13,9 +13,9 @@ from amaranth.lib.wiring import In, Out
 from ..params.aer_mesh import (CORE_COUNTERS, COUNTERS_PER_CORE, GLOBAL_COUNTERS, PORTS,
                                AerMeshParams)
 from .aer_injector import AerInjector
-from .aer_layouts import ctl_layout, flit_layout, head_layout, inject_layout, table_write_layout
 from .aer_router import AerRouter
 from .counter_file import CounterFile
+from .wire import struct_layout
 
 
 class AerMesh(wiring.Component):
@@ -24,12 +24,13 @@ class AerMesh(wiring.Component):
             raise TypeError(f"AerMesh needs AerMeshParams, got {type(p).__name__}")
         self.p = p
         members = {}
+        inject, flit = struct_layout(p.inject_format), struct_layout(p.flit_format)
         for y in range(p.rows):
             for x in range(p.cols):
-                members[f"inject_{x}_{y}"] = In(stream.Signature(inject_layout(p)))
-                members[f"eject_{x}_{y}"] = Out(stream.Signature(flit_layout(p)))
-        members.update(table=In(stream.Signature(table_write_layout(p))),
-                       ctl=In(stream.Signature(ctl_layout(p))),
+                members[f"inject_{x}_{y}"] = In(stream.Signature(inject))
+                members[f"eject_{x}_{y}"] = Out(stream.Signature(flit))
+        members.update(table=In(stream.Signature(struct_layout(p.table_write_format))),
+                       ctl=In(stream.Signature(struct_layout(p.ctl_format))),
                        stat=Out(stream.Signature(p.counter_width)),
                        idle=Out(1))
         super().__init__(members)
@@ -59,7 +60,7 @@ class AerMesh(wiring.Component):
 
         # Table writes: checked, then registered once on their way to every core's memories.
         write = self.table.payload
-        head = head_layout(p)(write.data[:head_layout(p).size])
+        head = struct_layout(p.head_format)(write.data[:p.head_format.size])
         core_ok = write.core < p.cores
         head_ok = ((write.index < p.table_neurons) & (head.first < p.table_entries) &
                    (head.count <= p.table_entries))

@@ -12,8 +12,8 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..params.aer_mesh import PORTS, AerMeshParams
-from .aer_layouts import flit_layout
 from .round_robin import RoundRobin
+from .wire import struct_layout
 
 LOCAL, NORTH, EAST, SOUTH, WEST = range(5)
 
@@ -52,7 +52,7 @@ class AerRouter(wiring.Component):
             raise ValueError(f"router ({x}, {y}) is outside the {p.cols} x {p.rows} mesh")
         self.p, self.x, self.y = p, x, y
         self.ports = existing_ports(p, x, y)
-        flit = stream.Signature(flit_layout(p))
+        flit = stream.Signature(struct_layout(p.flit_format))
         members = {}
         for port in self.ports:
             members[f"{PORTS[port]}_in"] = In(flit)
@@ -78,7 +78,7 @@ class AerRouter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        layout = flit_layout(p)
+        layout = struct_layout(p.flit_format)
 
         fifos, routes = {}, {}
         for port in self.ports:

@@ -19,13 +19,10 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.cim_macro import LSB, MSB, PROP, STANDBY
-from ..params.cim_macro import CimMacroParams
+from ..params.cim_macro import COLUMN_GROUP as GROUP
+from ..params.cim_macro import LSB, MSB, PROP, STANDBY, CimMacroParams
 from .lane_scan import broadcast_down, carry_prefix, carry_suffix, named_signals
-
-
-# Columns per group: step flags are copied and overflow flags ORed per group (see below).
-GROUP = 16
+from .wire import struct_layout
 
 
 class Step(enum.Enum, shape=3):
@@ -75,14 +72,9 @@ def popcount_pipeline(m, name: str, bits, valid, levels_per_stage: int = 2):
     return count, idle, stages
 
 
-def column_config(params: CimMacroParams) -> data.StructLayout:
-    cols, sb = params.cols, params.slice_bits
-    return data.StructLayout({
-        "mode": data.ArrayLayout(2, cols),
-        "pad": cols,
-        "vlast": data.ArrayLayout(sb, cols),
-        "wlast": data.ArrayLayout(sb, cols),
-    })
+def column_config(params: CimMacroParams) -> data.ArrayLayout:
+    """Every column's configuration word (`CimMacroParams.column_format`)."""
+    return data.ArrayLayout(struct_layout(params.column_format), params.cols)
 
 
 class CimColumns(wiring.Component):
@@ -130,7 +122,7 @@ class CimColumns(wiring.Component):
         # columns lay on the adder's path. So every group of GROUP columns has its own copies,
         # cleared while the whole group is standby (no lane there: nothing to do), which also
         # keeps synthesis from merging them back into one register.
-        mode = [cfg.mode[c] for c in range(cols)]
+        mode = [cfg[c].mode for c in range(cols)]
         lane_cols = [md != STANDBY for md in mode]
         groups = range(0, cols, GROUP)
         group_used = [Cat(*lane_cols[g:g + GROUP]).any() for g in groups]
@@ -160,12 +152,12 @@ class CimColumns(wiring.Component):
         opens = flags("opens", lsb_or_prop)                       # lane goes on above
         cont = [Const(0)] + flags("cont", takes_carry)
         # A lane's LSB is never a pad.
-        is_pad = [Const(0)] + [cfg.pad[c] & takes_carry[c - 1] for c in range(1, cols)]
-        is_top = [s == cfg.vlast[c] for c in range(cols)]
-        in_weight = [s <= cfg.wlast[c] for c in range(cols)]
+        is_pad = [Const(0)] + [cfg[c].pad & takes_carry[c - 1] for c in range(1, cols)]
+        is_top = [s == cfg[c].vlast for c in range(cols)]
+        in_weight = [s <= cfg[c].wlast for c in range(cols)]
         epad = flags("epad", is_pad)
         top = flags("top", is_top)
-        active = flags("active", [(mode[c] != STANDBY) & (s <= cfg.vlast[c])
+        active = flags("active", [(mode[c] != STANDBY) & (s <= cfg[c].vlast)
                                   for c in range(cols)])
         use_weight = flags("use_w", in_weight)
         # The operand is the other row's bit (weight while s <= wlast, threshold in a FIRE),

@@ -42,12 +42,14 @@ from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out, flipped
 
-from ..golden.cim_macro import LSB, MSB, PROP, Counter, Op, plane_count
-from ..params.cim_macro import CimMacroParams
-from .cim_columns import GROUP, CimColumns, Step, column_config, popcount_pipeline
+from ..params.cim_macro import COLUMN_GROUP as GROUP
+from ..params.cim_macro import (COMMIT_FLAGS, LSB, MSB, PROP, SATURATE_BUBBLES, CimMacroParams,
+                                Counter, Op)
+from .cim_columns import CimColumns, Step, column_config, popcount_pipeline
 from .lane_scan import named_signals
 from .row_array import RowArray
 from .spike_serializer import SpikeSerializer
+from .wire import struct_layout
 
 
 class Walk(enum.Enum, shape=4):
@@ -56,10 +58,7 @@ class Walk(enum.Enum, shape=4):
     FIXUP = 2
     COMPARE = 3
     RESET = 4
-    BUBBLE = 5     # saturate mode: wait (four cycles) for the last slice's overflow flags
-    BUBBLE2 = 6    # and their registered OR
-    BUBBLE3 = 8
-    BUBBLE4 = 9
+    BUBBLE = 5     # saturate mode: wait for the last slice's overflow flags and their OR
     CHECK = 7      # saturate mode: fix up if a lane overflowed, else go back to IDLE
 
 
@@ -111,7 +110,7 @@ class CimMacro(wiring.Component):
         # macro is then wrong whenever a row is read within three cycles of a write to it.
         self.forwarding = forwarding
         super().__init__({
-            "cmd": In(stream.Signature(params.cmd_width)),
+            "cmd": In(stream.Signature(struct_layout(params.command_format))),
             "rdata": Out(stream.Signature(params.data_width)),
             "spike": Out(stream.Signature(params.col_bits)),
         })
@@ -128,26 +127,26 @@ class CimMacro(wiring.Component):
         # register of a buffered queue is enabled by the issue decision, and that enable
         # across a whole row was the 256-column macro's critical path. The data queue's head
         # is a small memory read at its read pointer, registered every cycle downstream.
-        planes = plane_count(p)
+        planes = p.planes
+        cmd = self.cmd.payload
         entry = data.StructLayout({
-            "is_op": len(Op), "a": aw, "b": aw,
+            "is_op": len(Op), "a": len(cmd.a), "b": len(cmd.b),
             "a_row": 1, "a_plane": 1, "a_counter": 1, "a_slices": 1,
         })
         m.submodules.cmd_queue = queue = SyncFIFOBuffered(width=entry.size, depth=p.cmd_depth)
         m.submodules.data_queue = data_queue = SyncFIFO(width=cols, depth=p.cmd_depth)
         accept = self.cmd.valid & self.cmd.ready
         incoming = Signal(entry)
-        in_op, in_a = self.cmd.payload[0:4], self.cmd.payload[4:4 + aw]
         m.d.comb += [
-            incoming.is_op.eq(Cat(in_op == op for op in Op)),
-            incoming.a.eq(in_a),
-            incoming.b.eq(self.cmd.payload[4 + aw:4 + 2 * aw]),
-            incoming.a_row.eq(in_a < p.rows),
-            incoming.a_plane.eq(in_a < planes),
-            incoming.a_counter.eq(in_a < len(Counter)),
-            incoming.a_slices.eq(in_a < p.max_slices),
+            incoming.is_op.eq(Cat(cmd.op == op for op in Op)),
+            incoming.a.eq(cmd.a),
+            incoming.b.eq(cmd.b),
+            incoming.a_row.eq(cmd.a < p.rows),
+            incoming.a_plane.eq(cmd.a < planes),
+            incoming.a_counter.eq(cmd.a < len(Counter)),
+            incoming.a_slices.eq(cmd.a < p.max_slices),
             queue.w_data.eq(incoming), queue.w_en.eq(accept),
-            data_queue.w_data.eq(self.cmd.payload[4 + 2 * aw:]), data_queue.w_en.eq(accept),
+            data_queue.w_data.eq(cmd.data), data_queue.w_en.eq(accept),
             self.cmd.ready.eq(queue.w_rdy & data_queue.w_rdy),
         ]
         head = entry(queue.r_data)
@@ -176,12 +175,16 @@ class CimMacro(wiring.Component):
         last_start = Signal(range(p.rows), init=p.rows - 1, reset_less=True)
         saturate = Signal(reset_less=True)
         subtract = Signal(reset_less=True)
-        shadow_mode = [Cat(shadow[0][c], shadow[1][c]) for c in range(cols)]
+        # Column c's configuration word is bit c of every plane.
+        column = struct_layout(p.column_format)
+        shadow_words = [column(Cat(shadow[i][c] for i in range(planes))) for c in range(cols)]
+        shadow_mode = [word.mode for word in shadow_words]
         m.d.comb += [columns.config.eq(config), columns.saturate.eq(saturate),
                      columns.subtract.eq(subtract)]
 
         # -- stage A: issue ----------------------------------------------------------------
         walk = Signal(Walk)
+        bubbles_left = Signal(range(SATURATE_BUBBLES))
         s = Signal(sb)
         v_base = Signal(aw)
         o_base = Signal(aw)
@@ -238,13 +241,7 @@ class CimMacro(wiring.Component):
         with m.If(plane_write.en):
             m.d.sync += shadow[plane_write.index].eq(data_r)     # the PLANE's row
         with m.If(copy_config):
-            m.d.sync += config.pad.eq(shadow[2])
-            for c in range(cols):
-                m.d.sync += [
-                    config.mode[c].eq(shadow_mode[c]),
-                    config.vlast[c].eq(Cat(shadow[3 + i][c] for i in range(sb))),
-                    config.wlast[c].eq(Cat(shadow[3 + sb + i][c] for i in range(sb))),
-                ]
+            m.d.sync += [config[c].eq(word) for c, word in enumerate(shadow_words)]
         # The written plane's index is taken every cycle (its data is `data_r`); only `en`
         # waits for the issue decision.
         m.d.sync += plane_write.index.eq(a)
@@ -264,7 +261,8 @@ class CimMacro(wiring.Component):
             """Where a walk of `step` goes after its last slice."""
             if step == Step.ACC:
                 with m.If(saturate):
-                    m.d.sync += walk.eq(Walk.BUBBLE)
+                    # BUBBLE for all but the last bubble cycle, which is CHECK's.
+                    m.d.sync += [walk.eq(Walk.BUBBLE), bubbles_left.eq(SATURATE_BUBBLES - 2)]
                 with m.Else():
                     m.d.sync += walk.eq(Walk.IDLE)
             elif step == Step.COMPARE:
@@ -343,11 +341,12 @@ class CimMacro(wiring.Component):
                         # The column flags are decoded from `config` a cycle after issue, so
                         # a copy a cycle late is still in time for the next command's slices.
                         m.d.comb += take.eq(1)
+                        flags = struct_layout(COMMIT_FLAGS)(b[:COMMIT_FLAGS.size])
                         m.d.sync += [
                             walk_length.eq(a + 1),
                             last_start.eq(p.rows - 1 - a),
-                            saturate.eq(b[0]),
-                            subtract.eq(b[1]),
+                            saturate.eq(flags.saturate),
+                            subtract.eq(flags.subtract),
                             copy_config.eq(1),
                         ]
                     with m.Else():
@@ -378,11 +377,11 @@ class CimMacro(wiring.Component):
                 walk_slice(Step.COMPARE)
             with m.Case(Walk.RESET):
                 walk_slice(Step.RESET)
-            for wait, after in ((Walk.BUBBLE, Walk.BUBBLE2), (Walk.BUBBLE2, Walk.BUBBLE3),
-                                (Walk.BUBBLE3, Walk.BUBBLE4), (Walk.BUBBLE4, Walk.CHECK)):
-                with m.Case(wait):
-                    m.d.comb += [bubble.eq(1), busy.eq(1)]
-                    m.d.sync += walk.eq(after)
+            with m.Case(Walk.BUBBLE):
+                m.d.comb += [bubble.eq(1), busy.eq(1)]
+                m.d.sync += bubbles_left.eq(bubbles_left - 1)
+                with m.If(bubbles_left == 0):
+                    m.d.sync += walk.eq(Walk.CHECK)
             with m.Case(Walk.CHECK):
                 # A bubble of its own: the overflow flags' OR tree then only steers the walk.
                 m.d.comb += [bubble.eq(1), busy.eq(1)]

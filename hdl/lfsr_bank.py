@@ -12,10 +12,9 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.gf2 import apply_map
-from ..golden.lfsr import lane_maps, lane_state, salt
-from ..golden.lfsr_polynomials import polynomials
-from ..params.lfsr_bank import LfsrBankParams
+from ..params.gf2 import apply_map
+from ..params.lfsr_bank import LfsrBankParams, lane_maps, lane_state, salt
+from ..params.lfsr_polynomials import polynomials
 
 
 def xor_network(columns: tuple[int, ...], width: int, source) -> list:

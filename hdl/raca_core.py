@@ -30,13 +30,9 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..golden.raca import ADDR_BITS, MAX_SHIFT, REG_BITS, Op, Reg, rdata_width
-from ..params.raca import RacaParams
+from ..params.raca import MAX_SHIFT, REG_BITS, Op, RacaParams, Reg
 from .raca_neuron import RacaNeuron
-
-
-def cmd_layout(params: RacaParams) -> data.StructLayout:
-    return data.StructLayout({"op": 4, "addr": ADDR_BITS, "data": params.cmd_data_width})
+from .wire import struct_layout
 
 
 class RacaCore(wiring.Component):
@@ -48,8 +44,8 @@ class RacaCore(wiring.Component):
             raise TypeError(f"RacaCore needs RacaParams, got {type(params).__name__}")
         self.params = params
         super().__init__({
-            "cmd": In(stream.Signature(cmd_layout(params))),
-            "rdata": Out(stream.Signature(rdata_width(params))),
+            "cmd": In(stream.Signature(struct_layout(params.command_format))),
+            "rdata": Out(stream.Signature(params.rdata_width)),
             "noise": In(stream.Signature(data.ArrayLayout(params.noise_bits,
                                                           params.noise_words))),
             "seed": Out(stream.Signature(params.lfsr_length)),
@@ -100,7 +96,7 @@ class RacaCore(wiring.Component):
 
         # -- host interface ----------------------------------------------------------------------
         # Commands are registered on entry, so decoding starts from flip-flops.
-        cmd = Signal(cmd_layout(p))
+        cmd = Signal(struct_layout(p.command_format))
         held = Signal()
         can_take = Signal()
         take = held & can_take

@@ -4,7 +4,7 @@ Gumbel score, from a table argument and one noise transfer, one neuron per cycle
 Two pipeline stages, each ending in registers: (1) the inputs are registered and a gauss-form
 noise sum is formed; (2) the table lookup and the comparison (or the score addition). The
 tables are small ROMs built from the same functions the golden model uses
-(`cimforge.golden.raca`), so the decisions are bit-identical by construction.
+(`cimforge.params.raca_tables`), so the decisions are bit-identical by construction.
 """
 
 from amaranth.hdl import Module, Signal, signed
@@ -12,7 +12,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..golden.raca import gauss_table, gumbel_table, sigmoid_table, threshold_table
+from ..params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
 from ..params.raca import RacaParams
 
 LATENCY = 2

@@ -25,7 +25,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-GROUP = 16
+from ..params.cim_macro import COLUMN_GROUP as GROUP
 
 
 def lowest_set(bits: list) -> tuple:

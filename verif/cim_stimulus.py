@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cimforge.golden.cim_macro import (DETERMINISTIC, CimMacroModel, Counter, LayerConfig, Op,
-                                       bits_to_int, encode, modes_for, plane_count)
+                                       bits_to_int, encode, modes_for)
 from cimforge.params.cim_macro import CimMacroParams
 
 
@@ -73,17 +73,18 @@ def config_of(shape: Shape, params: CimMacroParams) -> LayerConfig:
 
 
 def bad_commands(params: CimMacroParams, rng: random.Random, n_slices: int) -> list[int]:
-    rows, aw = params.rows, params.addr_width
-    top = (1 << aw) - 1
+    rows = params.rows
+    top = (1 << params.command_format["a"].width) - 1        # the largest row field
+    past_end = rows - n_slices + 1                              # a walk from here runs off
     candidates = [
         encode(params, rng.randint(9, 15), rng.randint(0, top), rng.randint(0, top)),
-        encode(params, Op.PLANE, min(top, plane_count(params) + rng.randint(0, 3))),
+        encode(params, Op.PLANE, min(top, params.planes + rng.randint(0, 3))),
         encode(params, Op.COUNTER, min(top, len(Counter) + rng.randint(0, 3))),
         encode(params, Op.COMMIT, min(top, params.max_slices + rng.randint(0, 3))),
-        encode(params, Op.ACC, max(0, rows - n_slices + 1), 0),
-        encode(params, Op.FIRE, 0, max(0, rows - n_slices + 1)),
     ]
-    if rows < (1 << aw):
+    if past_end <= top:
+        candidates += [encode(params, Op.ACC, past_end, 0), encode(params, Op.FIRE, 0, past_end)]
+    if rows <= top:
         candidates += [encode(params, Op.LOAD, rows, 0, 1), encode(params, Op.STORE, top)]
     candidates = [[c] for c in candidates]
     if params.lane_limit < params.cols:

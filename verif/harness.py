@@ -23,6 +23,7 @@ from pathlib import Path
 from ..blocks import get
 from ..emit import emit
 from ..params import Params
+from .seeds import session_seed
 
 SIMULATORS = ("icarus", "verilator")
 ROOT = Path(os.environ.get("CIMFORGE_SIM_BUILD", Path.cwd() / "sim_build")).resolve()
@@ -161,10 +162,11 @@ def gate_level_sources(params: Params, family: str) -> list[Path]:
 
 
 def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=None,
-        args: dict | None = None, seed: int = 1, quiet: bool = False,
+        args: dict | None = None, seed: int | None = None, quiet: bool = False,
         gates: str | None = None) -> Path:
     """Run the cocotb test module `module` (dotted name) on `params`'s Verilog in `sim`.
 
+    `seed` (cocotb's RANDOM_SEED) defaults to the run's seed (`cimforge.verif.seeds`).
     With `quiet`, the simulator's output goes to `<run dir>/sim.log` instead of the log.
     With `gates` (an FPGA family: ice40, ecp5), the testbench runs on the synthesised netlist
     over yosys' cell models instead of the RTL.
@@ -173,6 +175,7 @@ def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=No
     cocotb-test) if any cocotb test fails. Returns the run directory.
     """
     check_simulator(sim)
+    seed = session_seed() if seed is None else seed
     sources = gate_level_sources(params, gates) if gates else [emit_once(params)]
     waves = waves_requested()
     build_dir = config_dir(params) / (f"{sim}-waves" if waves else sim)

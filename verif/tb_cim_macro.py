@@ -12,7 +12,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from cimforge.golden.cim_macro import (CimMacroModel, Counter, LayerConfig, Op, bits_to_int,
+from cimforge.golden.cim_macro import (CimMacroModel, LayerConfig, Op, bits_to_int,
                                        encode, if_layer, modes_for)
 from cimforge.verif.cim_stimulus import busy_readout, program
 from cimforge.verif.harness import testbench_config

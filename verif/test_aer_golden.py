@@ -1,6 +1,5 @@
 """The address-event mesh's golden model against independent arithmetic."""
 
-import random
 
 import pytest
 
@@ -8,6 +7,7 @@ from cimforge.golden import aer
 from cimforge.params import ParamError
 from cimforge.params.aer_mesh import AerMeshParams
 from cimforge.verif.aer_traffic import random_event, random_tables
+from cimforge.verif import seeds
 
 SHAPES = [(1, 1), (1, 4), (4, 1), (2, 3), (3, 3), (4, 4), (5, 7)]
 
@@ -39,7 +39,7 @@ def test_model_conservation(rows, cols):
     """Counters add up: injected events = unicasts + multicasts; every copy or unicast is
     delivered or dropped; each delivery is counted once per router on its path."""
     p = AerMeshParams(rows=rows, cols=cols, table_neurons=20, table_entries=37)
-    rng = random.Random(rows * 100 + cols)
+    rng = seeds.rng("conservation", rows, cols)
     model = aer.AerMeshModel(p)
     accepted = sum(model.write_table(w) for w in random_tables(p, rng))
     words = [(c, random_event(p, c, rng)) for c in range(p.cores) for _ in range(60)]
@@ -57,7 +57,7 @@ def test_model_conservation(rows, cols):
     inner = sum(total(f"forwarded_{q}") for q in ("north", "east", "south", "west"))
     assert inner == hops
     drops = model.counter(aer.counter_index(p, 0, "dropped_table_writes"))
-    assert accepted + drops == len(random_tables(p, random.Random(rows * 100 + cols)))
+    assert accepted + drops == len(random_tables(p, seeds.rng("conservation", rows, cols)))
 
 
 def test_multicast_expansion_by_hand():
@@ -81,7 +81,7 @@ def test_multicast_expansion_by_hand():
 
 def test_tree_links_never_exceed_copies():
     p = AerMeshParams(rows=4, cols=4)
-    rng = random.Random(3)
+    rng = seeds.rng("tree-links")
     for _ in range(200):
         src = rng.randrange(p.cores)
         dsts = rng.sample(range(p.cores), rng.randint(1, p.cores))

@@ -1,6 +1,5 @@
 """The CIM macro's golden model against plain integer arithmetic and the layer-level reference."""
 
-import random
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ from cimforge.golden.cim_macro import (LSB, MSB, PROP, STANDBY, CimMacroModel, C
 from cimforge.params import ParamError
 from cimforge.params.cim_macro import CimMacroParams
 from cimforge.verif.cim_stimulus import config_of, random_shape
+from cimforge.verif import seeds
 
 PARAMS = CimMacroParams(rows=128, cols=48, max_slices=32)
 
@@ -26,10 +26,10 @@ def configured(config):
     return model
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_acc_and_fire_equal_integer_arithmetic(seed):
+@pytest.mark.parametrize("index", range(40))
+def test_acc_and_fire_equal_integer_arithmetic(index):
     """Any shape: ACC gives (V + W) mod 2^B_V or saturated, FIRE compares and resets per lane."""
-    rng = random.Random(seed)
+    rng = seeds.rng("acc-fire", index)
     config = config_of(random_shape(PARAMS, rng), PARAMS)
     b_v, b_w, lanes = config.b_v, config.b_w, len(config.lanes)
     model = configured(config)
@@ -54,7 +54,7 @@ def test_acc_and_fire_equal_integer_arithmetic(seed):
 def test_fully_connected_layer_matches_layer_reference():
     """A whole IF layer (6 neurons in 8-bit lanes, 12 inputs, 3 timesteps) run command by
     command equals the layer-level reference timestep by timestep."""
-    rng = np.random.default_rng(4)
+    rng = seeds.np_rng("fc-layer")
     neurons, inputs, b_w, b_v = 6, 12, 4, 12
     config = LayerConfig(modes_for([8] * neurons, PARAMS.cols), b_w, b_v)
     weights = rng.integers(-8, 8, size=(inputs, neurons))

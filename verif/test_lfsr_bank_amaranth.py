@@ -9,6 +9,7 @@ from amaranth.sim import Simulator
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.hdl.lfsr_bank import LfsrBank
 from cimforge.params.lfsr_bank import LfsrBankParams
+from cimforge.verif import seeds
 
 
 def sweep(count: int, rng: random.Random) -> list[LfsrBankParams]:
@@ -21,15 +22,15 @@ def sweep(count: int, rng: random.Random) -> list[LfsrBankParams]:
     return out
 
 
-@pytest.mark.parametrize("params", sweep(14, random.Random(2)),
+@pytest.mark.parametrize("params", sweep(14, seeds.rng("sweep")),
                          ids=lambda p: f"w{p.width}-l{p.lanes}-L{p.length}")
 def test_random_handshakes_and_reseeds(params):
     """Random ready and random seed loads; the transferred words follow the model exactly."""
-    rng = random.Random(params.key())
+    rng = seeds.rng("handshakes", params.key())
     model = LfsrBankModel(params)
     dut = LfsrBank(params)
     transfers = []           # (segment index, payload lanes)
-    seeds = [params.reset_seed]
+    loaded = [params.reset_seed]
 
     async def testbench(ctx):
         for _ in range(300):
@@ -40,10 +41,10 @@ def test_random_handshakes_and_reseeds(params):
             ctx.set(dut.seed.valid, load)
             ctx.set(dut.seed.payload, seed)
             if ready and ctx.get(dut.noise.valid):
-                transfers.append((len(seeds) - 1, [ctx.get(dut.noise.payload[k])
+                transfers.append((len(loaded) - 1, [ctx.get(dut.noise.payload[k])
                                                    for k in range(params.lanes)]))
             if load and ctx.get(dut.seed.ready):
-                seeds.append(seed)
+                loaded.append(seed)
             await ctx.tick()
 
     sim = Simulator(dut)
@@ -51,9 +52,9 @@ def test_random_handshakes_and_reseeds(params):
     sim.add_testbench(testbench)
     sim.run()
 
-    for segment, seed in enumerate(seeds):
+    for segment, seed in enumerate(loaded):
         got = np.array([w for s, w in transfers if s == segment], dtype=np.uint64)
         expected = model.words(seed, len(got))
         assert np.array_equal(got.reshape(expected.shape), expected), \
             f"segment {segment} (seed {seed:#x}) differs"
-    assert len(seeds) > 1 and len(transfers) > 100, "the stimulus did not exercise reseeding"
+    assert len(loaded) > 1 and len(transfers) > 100, "the stimulus did not exercise reseeding"

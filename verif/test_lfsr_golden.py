@@ -1,15 +1,16 @@
 """The LFSR golden model and polynomial table against slow, independent oracles."""
 
-import random
 
 import numpy as np
 import pytest
 
-from cimforge.golden.lfsr import LfsrBankModel, lane_state, reference_bits, salt
-from cimforge.golden.lfsr_polynomials import (MAX_LANES, MAX_LENGTH, MIN_LENGTH, polynomials,
+from cimforge.golden.lfsr import LfsrBankModel, reference_bits
+from cimforge.params.lfsr_bank import lane_state, salt
+from cimforge.params.lfsr_polynomials import (MAX_LANES, MAX_LENGTH, MIN_LENGTH, polynomials,
                                               search)
 from cimforge.params import ParamError
 from cimforge.params.lfsr_bank import LfsrBankParams
+from cimforge.verif import seeds
 
 
 @pytest.mark.parametrize("length", range(MIN_LENGTH, MAX_LENGTH + 1))
@@ -36,7 +37,7 @@ def test_table_sizes():
 @pytest.mark.parametrize("width,lanes,length", [(1, 1, 8), (8, 4, 32), (7, 3, 13),
                                                 (64, 2, 64), (13, 16, 61), (5, 1, 9)])
 def test_vectorised_model_matches_bit_serial_reference(width, lanes, length):
-    rng = random.Random(width * 1000 + length)
+    rng = seeds.rng("vectorised", width, lanes, length)
     params = LfsrBankParams(width=width, lanes=lanes, length=length)
     model = LfsrBankModel(params)
     for seed in (0, 1, rng.getrandbits(length)):

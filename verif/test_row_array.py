@@ -5,6 +5,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from cimforge.hdl.row_array import RowArray, bank_depths
+from cimforge.verif import seeds
 
 
 def test_bank_depths():
@@ -18,7 +19,7 @@ def test_bank_depths():
 def test_random_reads_and_writes(rows, cols):
     """Random writes and reads on both ports every cycle against a numpy array: a read sees
     every write that landed before its cycle, not the one in it, two cycles later."""
-    rng = np.random.default_rng(rows * 1000 + cols)
+    rng = seeds.np_rng("row-array", rows, cols)
     dut = RowArray(rows, cols)
     cycles = 40 * rows + 100
     ops = [(int(rng.integers(rows)), int(rng.integers(1 << cols)), bool(rng.random() < 0.5),

@@ -1,12 +1,12 @@
 """The spike serializer on its own: every set bit once, lowest first, one per cycle while the
 sink is ready (no gap between groups), and `idle` exactly when nothing is left."""
 
-import random
 
 import pytest
 from amaranth.sim import Simulator
 
 from cimforge.hdl.spike_serializer import GROUP, SpikeSerializer
+from cimforge.verif import seeds
 
 
 def masks(width, rng):
@@ -21,7 +21,7 @@ def masks(width, rng):
 @pytest.mark.parametrize("width", [1, 3, GROUP, GROUP + 1, 37, 4 * GROUP, 256])
 @pytest.mark.parametrize("stall", [0.0, 0.4])
 def test_serializer_order_rate_idle(width, stall):
-    rng = random.Random(width * 7 + int(stall * 10))
+    rng = seeds.rng("serializer", width, stall)
     dut = SpikeSerializer(width)
     cases = list(masks(width, rng))
     log = []

@@ -86,6 +86,11 @@ class Params:
             values[name] = _parse_value(cls.block, fields[name], text.strip())
         return cls(**values)
 
+    def formats(self) -> dict:
+        """The block's wire formats (`cimforge.params.wire.Format`) by the port that carries
+        them; what `<name>.formats.json` lists."""
+        return {}
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

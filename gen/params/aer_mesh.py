@@ -1,6 +1,11 @@
+"""Parameters, counters and wire formats of the address-event mesh (`aer_mesh`, `aer_router`);
+the behaviour is specified in `cimforge.golden.aer`."""
+
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import Params, param
+from .wire import Field, Format, bits
 
 # Port order of a router, also the order of per-port counters and route codes.
 PORTS = ("local", "north", "east", "south", "west")
@@ -46,15 +51,15 @@ class AerMeshParams(Params):
     # -- derived widths -------------------------------------------------------------------
     @property
     def x_width(self) -> int:
-        return max(1, (self.cols - 1).bit_length())
+        return bits(self.cols)
 
     @property
     def y_width(self) -> int:
-        return max(1, (self.rows - 1).bit_length())
+        return bits(self.rows)
 
     @property
     def flit_width(self) -> int:
-        return self.addr_width + self.tag_width + self.x_width + self.y_width
+        return self.flit_format.size
 
     @property
     def cores(self) -> int:
@@ -62,11 +67,11 @@ class AerMeshParams(Params):
 
     @property
     def neuron_bits(self) -> int:
-        return max(1, (self.table_neurons - 1).bit_length())
+        return bits(self.table_neurons)
 
     @property
     def entry_bits(self) -> int:
-        return max(1, (self.table_entries - 1).bit_length())
+        return bits(self.table_entries)
 
     @property
     def count_bits(self) -> int:
@@ -75,11 +80,73 @@ class AerMeshParams(Params):
 
     @property
     def core_bits(self) -> int:
-        return max(1, (self.cores - 1).bit_length())
+        return bits(self.cores)
 
     @property
     def counter_index_bits(self) -> int:
         return (self.cores * COUNTERS_PER_CORE + len(GLOBAL_COUNTERS) - 1).bit_length()
+
+    # -- wire formats ---------------------------------------------------------------------
+    @cached_property
+    def flit_format(self) -> Format:
+        """A one-flit packet (mesh links, ejection ports)."""
+        return Format("aer_flit", [
+            Field("addr", self.addr_width, "axon/neuron address"),
+            Field("tag", self.tag_width, "tag (timestep / layer)"),
+            Field("x", self.x_width, "destination core's column"),
+            Field("y", self.y_width, "destination core's row"),
+        ])
+
+    @cached_property
+    def inject_format(self) -> Format:
+        """An injected event. With `multicast`, `flit.addr` is the source neuron whose table
+        entry lists the destinations, and the flit's x, y are ignored."""
+        return Format("aer_inject", [
+            Field("flit", self.flit_format),
+            Field("multicast", 1, "expand through the core's multicast table"),
+        ])
+
+    @cached_property
+    def head_format(self) -> Format:
+        """A multicast table head entry (one per source neuron)."""
+        return Format("aer_head", [
+            Field("first", self.entry_bits, "first destination entry"),
+            Field("count", self.count_bits, "destinations (0: none)"),
+        ])
+
+    @cached_property
+    def dest_format(self) -> Format:
+        """A multicast table destination entry."""
+        return Format("aer_dest", [
+            Field("addr", self.addr_width, "axon address at the destination"),
+            Field("x", self.x_width, "destination core's column"),
+            Field("y", self.y_width, "destination core's row"),
+        ])
+
+    @cached_property
+    def table_write_format(self) -> Format:
+        """A table-load word: a head or destination entry for one core's table."""
+        return Format("aer_table_write", [
+            Field("data", max(self.head_format.size, self.dest_format.size),
+                  "the entry (head or dest format)"),
+            Field("index", max(self.neuron_bits, self.entry_bits),
+                  "source neuron (head) or entry (dest)"),
+            Field("dest", 1, "0: head table, 1: destination table"),
+            Field("core", self.core_bits, "core index y * cols + x"),
+        ])
+
+    @cached_property
+    def ctl_format(self) -> Format:
+        """A counter command: read counter `index` (and zero it with `clear`)."""
+        return Format("aer_ctl", [
+            Field("index", self.counter_index_bits, "counter index (core * 16 + k, ...)"),
+            Field("clear", 1, "zero the counter after reading it"),
+        ])
+
+    def formats(self) -> dict[str, Format]:
+        return {"s_axis_inject": self.inject_format, "m_axis_eject": self.flit_format,
+                "s_axis_table": self.table_write_format, "s_axis_ctl": self.ctl_format,
+                "table.head": self.head_format, "table.dest": self.dest_format}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,61 @@
+"""Parameters and wire formats of the CIM macro (`cim_macro`); the behaviour is specified in
+`cimforge.golden.cim_macro`."""
+
 from dataclasses import dataclass
+from enum import IntEnum
+from functools import cached_property
 
 from . import Params, param
+from .wire import Field, Format, bits
+
+# Column modes (the `mode` field of a column's configuration).
+STANDBY, LSB, PROP, MSB = 0, 1, 2, 3
+
+# Columns per group: the column datapath copies its step flags per group, ORs the lanes'
+# overflow flags per group, the mode check runs per group before the whole row, and the spike
+# serializer searches the fired mask a group at a time.
+COLUMN_GROUP = 16
+
+# A saturate-mode ACC waits this many bubble cycles after its walk: three for the lanes'
+# overflow flags to be registered, one for their OR per group, one to decide the fix-up. (The
+# pipeline's latency, not a setting: the hardware's walk derives its wait from it.)
+SATURATE_BUBBLES = 5
+
+OP_WIDTH = 4
+
+
+class Op(IntEnum):
+    NOP = 0
+    LOAD = 1          # a = row, data = bits
+    STORE = 2         # a = row -> rdata
+    ACC = 3           # a = w_row, b = v_row
+    FIRE = 4          # a = v_row, b = th_row
+    PLANE = 5         # a = plane index, data = one bit per column
+    COMMIT = 6        # a = n - 1, b = flags (`COMMIT_FLAGS`)
+    COUNTER = 7       # a = counter index -> rdata
+    CLEAR = 8         # clear all counters
+
+
+class Counter(IntEnum):
+    ACC_EVENTS = 0    # ACC commands executed
+    ACC_SLICES = 1    # row operations by ACC, fix-up walks included
+    FIRE_SLICES = 2   # row operations by FIRE (both passes)
+    ACTIVE_COLS = 3   # sum over those row operations of active columns
+    IDLE_COLS = 4     # ... and of inactive (standby or finished) columns
+    LOADS = 5
+    STORES = 6
+    SPIKES = 7        # spikes delivered on the spike stream
+    DROPPED = 8       # bad commands dropped
+    BUBBLES = 9       # internal bubble cycles (saturate-mode ACCs)
+    BUSY = 10         # cycles issuing, in bubbles or waiting; the model counts without waits
+    WAITS = 11        # cycles a command waited for the output streams (environment dependent)
+
+
+# The `b` field of a COMMIT.
+COMMIT_FLAGS = Format("cim_commit_flags", [
+    Field("saturate", 1, "1: saturate membranes at B_V bits; 0: wrap"),
+    Field("subtract", 1, "1: a fired membrane keeps V - TH; 0: reset to zero"),
+])
 
 
 @dataclass(frozen=True)
@@ -32,22 +87,56 @@ class CimMacroParams(Params):
 
     @property
     def addr_width(self) -> int:
-        return max(1, (self.rows - 1).bit_length())
+        return bits(self.rows)
 
     @property
     def slice_bits(self) -> int:
         """Bits of a per-column slice index (vlast, wlast planes)."""
-        return max(1, (self.max_slices - 1).bit_length())
+        return bits(self.max_slices)
 
     @property
     def col_bits(self) -> int:
-        return max(1, (self.cols - 1).bit_length())
+        return bits(self.cols)
 
     @property
     def data_width(self) -> int:
         """Width of the read-data stream: a row, or a counter if that is wider."""
         return max(self.cols, self.counter_width)
 
+    @cached_property
+    def command_format(self) -> Format:
+        """`s_axis_cmd_tdata`: one command (see `Op` for what `a`, `b` and `data` mean)."""
+        # Wide enough for a row, a plane or counter index and the COMMIT flags (tiny arrays
+        # have fewer row bits than those need).
+        aw = max(self.addr_width, bits(self.planes), bits(len(Counter)), COMMIT_FLAGS.size)
+        return Format("cim_command", [
+            Field("op", OP_WIDTH, "operation", values=Op),
+            Field("a", aw, "first row / plane / counter index, or n - 1 (COMMIT)"),
+            Field("b", aw, "second row, or flags (COMMIT)"),
+            Field("data", self.cols, "row bits (LOAD, PLANE), column c in bit c"),
+        ])
+
+    @cached_property
+    def column_format(self) -> Format:
+        """One column's layer configuration. PLANE i writes bit i of every column's word."""
+        sb = self.slice_bits
+        return Format("cim_column_config", [
+            Field("mode", 2, "STANDBY 0, LSB 1, PROP 2, MSB 3"),
+            Field("pad", 1, "a sign-copy column of the lane's top membrane slice"),
+            Field("vlast", sb, "index of the lane's top membrane slice"),
+            Field("wlast", sb, "index of the lane's top weight slice"),
+        ])
+
+    @property
+    def planes(self) -> int:
+        """Configuration planes (bits of a column's configuration word)."""
+        return self.column_format.size
+
     @property
     def cmd_width(self) -> int:
-        return 4 + 2 * self.addr_width + self.cols
+        return self.command_format.size
+
+    def formats(self) -> dict[str, Format]:
+        """Every wire format of the block, by the port or field that carries it."""
+        return {"s_axis_cmd": self.command_format, "plane": self.column_format,
+                "commit_flags": COMMIT_FLAGS}

@@ -1,9 +1,47 @@
-from dataclasses import dataclass
+"""Parameters, commands, registers and wire formats of the RACA control plane (`raca`); the
+behaviour is specified in `cimforge.golden.raca`."""
 
-from ..golden.lfsr_polynomials import MIN_LENGTH
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import cached_property
+
 from . import Params, param
+from .lfsr_bank import MIN_LENGTH
+from .wire import Field, Format
 
 NEURON_FORMS = ("sigmoid", "threshold", "gauss")
+
+
+# Command fields and registers.
+OP_WIDTH = 4
+ADDR_BITS = 16
+REG_BITS = 32
+MAX_SHIFT = 31          # largest table shift of a layer
+
+
+class Op(IntEnum):
+    NOP = 0
+    WRITE_REG = 1       # addr = register, data = value
+    READ_REG = 2        # addr = register -> rdata
+    WRITE_WEIGHT = 3    # addr = weight word (tile * tile_rows + row), data = tile_cols weights
+    WRITE_BIAS = 4      # addr = bias word, data = tile_cols biases
+    WRITE_ACT = 5       # addr = activation word, data = scan_width bits
+    READ_ACT = 6        # addr = activation word -> rdata
+    START = 7
+
+
+class Reg(IntEnum):
+    STATUS = 0          # ro: bit 0 busy, bit 1 done, bit 2 last START refused
+    LAYERS = 1
+    SAMPLES = 2
+    SEED = 3
+    PREDICTION = 4      # ro
+    CYCLES = 5          # ro: cycles of the last inference
+    NOISE_WAIT = 6      # ro: cycles the last inference waited for noise
+    DROPPED = 7         # ro: commands dropped since reset
+    SIZE = 8            # SIZE + k, k = 0..max_layers: n_k
+    SHIFT = 16          # SHIFT + l, l = 0..max_layers - 1
+    COUNT = 32          # COUNT + c, ro: votes for class c
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -124,3 +162,21 @@ class RacaParams(Params):
     @property
     def count_width(self) -> int:
         return self.max_samples.bit_length()
+
+    # -- wire formats ---------------------------------------------------------------------
+    @cached_property
+    def command_format(self) -> Format:
+        """`s_axis_cmd_tdata`: one command (see `Op`; registers `Reg`)."""
+        return Format("raca_command", [
+            Field("op", OP_WIDTH, "operation", values=Op),
+            Field("addr", ADDR_BITS, "register, weight, bias or activation word"),
+            Field("data", self.cmd_data_width, "value or memory word"),
+        ])
+
+    @property
+    def rdata_width(self) -> int:
+        """`m_axis_rdata_tdata`: a register (REG_BITS) or an activation word."""
+        return max(REG_BITS, self.scan_width)
+
+    def formats(self) -> dict[str, Format]:
+        return {"s_axis_cmd": self.command_format}

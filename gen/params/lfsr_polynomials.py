@@ -7,7 +7,7 @@ polynomial, and their m-sequences are not shifted copies of each other.
 
 Degree 8 has only 16 primitive polynomials, degree 9 has 48, degree 10 has 60; from degree 11
 on the table holds MAX_LANES of them. The table is generated once (`python -m
-cimforge.golden.lfsr_polynomials`) into `lfsr_polynomials.json`; the test suite re-proves
+cimforge.params.lfsr_polynomials`) into `lfsr_polynomials.json`; the test suite re-proves
 primitivity of its entries and that none was skipped.
 """
 
