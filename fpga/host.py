@@ -14,7 +14,7 @@ fewer bytes when its timeout expires), like `serial.Serial`.
 
 from dataclasses import dataclass
 
-from . import protocol as proto
+from ..params import uart_protocol as proto
 
 
 class BridgeError(RuntimeError):

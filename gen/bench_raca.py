@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .blocks import get
+from .fpga.bench_rows import fpga_rows
 
 ACCURACY_T = (1, 2, 4, 8, 16, 32, 64)
 RTL_IMAGES = 100
@@ -91,7 +92,7 @@ def bench_statistics(work: Path, quick: bool) -> list[dict]:
     """Firing frequency vs the sigmoid (and the gauss form vs the probit), and winner
     frequencies vs softmax, from the RTL (Verilator)."""
     from .verif import harness
-    from .verif.test_raca_workload import stats_params
+    from .verif.raca_stimulus import stats_params
     rows = []
     for neuron in ("sigmoid", "gauss"):
         out = (work / f"raca_stats_{neuron}.json").resolve()
@@ -137,7 +138,6 @@ def bench_golden_speed(work: Path, quick: bool) -> list[dict]:
 
 
 def bench_fpga(work: Path, quick: bool) -> list[dict]:
-    from .bench import fpga_rows
     return (fpga_rows("raca", ["ice40"], work, targets=("ice40-up5k", "ecp5-25f")) +
             fpga_rows("raca", ["ecp5"], work, targets=("ecp5-25f",)))
 

@@ -1,4 +1,4 @@
-"""UART host bridge: a framed request/reply protocol (`cimforge.fpga.protocol`) that writes a
+"""UART host bridge: a framed request/reply protocol (`cimforge.params.uart_protocol`) that writes a
 core's input streams, reads its output streams and reports its own error counters.
 
 The bridge never waits forever: every request is answered (or, if it stops half-way, dropped
@@ -11,7 +11,7 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..fpga import protocol as proto
+from ..params import uart_protocol as proto
 from .uart_rx import UartRx
 from .uart_tx import UartTx
 

@@ -11,6 +11,7 @@
 """
 
 import fcntl
+import hashlib
 import importlib.util
 import json
 import os
@@ -19,6 +20,11 @@ import shutil
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+
+import cimforge
+import cimforge.fpga
+import cimforge.golden
+import cimforge.hdl
 
 from ..blocks import get
 from ..emit import emit
@@ -78,14 +84,11 @@ def _locked(directory: Path):
 
 @cache
 def generator_fingerprint() -> str:
-    """Hash of the generator's own sources, so emitted Verilog is rebuilt when they change."""
-    import hashlib
-
-    import cimforge
-    import cimforge.golden
-    import cimforge.hdl
+    """Hash of every source that reaches the emitted Verilog (the front end with its parameters
+    and wire formats, the HDL, the golden tables, the FPGA package whose protocol module the
+    UART bridge bakes in), so a build is redone when any of them changes."""
     digest = hashlib.sha1()
-    for package in (cimforge, cimforge.hdl, cimforge.golden):
+    for package in (cimforge, cimforge.hdl, cimforge.golden, cimforge.fpga):
         for path in sorted(Path(package.__file__).parent.rglob("*")):
             if path.suffix in (".py", ".json"):
                 digest.update(path.read_bytes())

@@ -1,15 +1,13 @@
 """Host-side cocotb drivers for the RACA core: commands and answers, the external noise port."""
 
-import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.golden.raca import Op, Reg, command
 from cimforge.hdl.raca_top import noise_bank_params
-from cimforge.verif.harness import testbench_config
+from cimforge.verif import testbench
 from cimforge.verif.streams import StreamSink, StreamSource, bus
 
 BUSY, DONE, REFUSED = 1, 2, 4
@@ -94,14 +92,8 @@ class Host:
 
 
 async def start(dut):
-    params, args = testbench_config()
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.s_axis_cmd_tvalid.value = 0
-    dut.m_axis_rdata_tready.value = 0
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
-    rng = random.Random(cocotb.RANDOM_SEED)
+    params, args, rng = await testbench.start(dut, sources=["s_axis_cmd"],
+                                              sinks=["m_axis_rdata"])
     host = Host(dut, params, rng, args.get("gap", 0.3), args.get("stall", 0.3))
     noise = NoiseSource(dut, params, rng, args.get("noise_gap", 0.3)) \
         if params.external_noise else None

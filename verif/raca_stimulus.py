@@ -45,3 +45,9 @@ def random_network(params: RacaParams, rng: random.Random, sizes: list[int] | No
 def random_input(n: int, rng: random.Random) -> np.ndarray:
     density = rng.choice([0.0, 0.1, 0.5, 0.9, 1.0, rng.random()])
     return np.array([int(rng.random() < density) for _ in range(n)])
+
+
+def stats_params(neuron: str) -> RacaParams:
+    """The configuration the firing-statistics testbench (`tb_raca_stats`) runs on."""
+    return RacaParams(max_layers=2, max_inputs=8, max_hidden=64, max_classes=8, tile_rows=8,
+                      tile_cols=16, scan_width=8, max_samples=4095, neuron=neuron)

@@ -4,6 +4,10 @@ Both sample the bus in the ReadOnly phase of each cycle, so a transfer is record
 whose rising edge completes it, and both stamp it with the sim time of that cycle (equal
 stamps mean the same cycle). Stimulus is random: sources idle between items and sinks
 withdraw ready at random, with probabilities set per instance (and changeable mid-run).
+
+Every sink checks the stream rules on what it receives (`StreamProtocolError`): once valid is
+high it stays high until a transfer, with `tdata` unchanged, and a transfer's data is never X
+or Z.
 """
 
 import random
@@ -12,6 +16,8 @@ from collections import deque
 import cocotb
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ReadOnly, RisingEdge
+
+from .stream_rules import ProtocolChecker, StreamProtocolError
 
 
 def bus(dut, prefix: str):
@@ -70,7 +76,8 @@ class StreamSource:
 
 
 class StreamSink:
-    """Accepts a stream with random backpressure and records every transfer."""
+    """Accepts a stream with random backpressure, records every transfer and checks the stream
+    rules (`ProtocolChecker`)."""
 
     def __init__(self, clk, prefix_handles, *, rng: random.Random, stall: float = 0.3):
         self.clk = clk
@@ -78,6 +85,7 @@ class StreamSink:
         self.rng = rng
         self.stall = stall
         self.received = []                # (time, int payload)
+        self.checker = ProtocolChecker(self.data._name)
         self.ready.value = 0
         self._task = cocotb.start_soon(self._drive())
 
@@ -86,11 +94,14 @@ class StreamSink:
             await RisingEdge(self.clk)
             self.ready.value = int(self.rng.random() >= self.stall)
             await ReadOnly()
-            if self.valid.value == 1 and self.ready.value == 1:
-                if not self.data.value.is_resolvable:
-                    raise AssertionError(f"{self.data._name} = {self.data.value} (X or Z) in a "
-                                         f"transfer at {get_sim_time('ns')} ns")
-                self.received.append((get_sim_time("ns"), int(self.data.value)))
+            valid, ready = self.valid.value == 1, self.ready.value == 1
+            if valid and not self.data.value.is_resolvable:
+                raise StreamProtocolError(f"{self.data._name} = {self.data.value} (X or Z) "
+                                          f"while valid at {get_sim_time('ns')} ns")
+            data = int(self.data.value) if valid else None
+            self.checker.cycle(valid, ready, data, f"{get_sim_time('ns')} ns")
+            if valid and ready:
+                self.received.append((get_sim_time("ns"), data))
 
     async def wait_for(self, count: int):
         while len(self.received) < count:

@@ -7,17 +7,15 @@ Launcher arguments (CIMFORGE_ARGS): `events` (per core and load phase), `phases`
 One coroutine drives every port each cycle (cheaper than one per port on a 4x4 mesh).
 """
 
-import random
 from collections import deque
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from cimforge.golden import aer
 from cimforge.params.aer_mesh import COUNTERS_PER_CORE, CORE_COUNTERS, GLOBAL_COUNTERS
 from cimforge.verif.aer_traffic import random_event, random_tables, source_bits
-from cimforge.verif.harness import testbench_config
+from cimforge.verif import testbench
 
 
 class MeshPorts:
@@ -87,15 +85,8 @@ class MeshPorts:
 
 
 async def start(dut):
-    p, args = testbench_config()
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.s_axis_table_tvalid.value = 0
-    dut.s_axis_ctl_tvalid.value = 0
-    dut.m_axis_stat_tready.value = 0
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
-    return p, args, random.Random(cocotb.RANDOM_SEED)
+    return await testbench.start(dut, sources=["s_axis_table", "s_axis_ctl"],
+                                 sinks=["m_axis_stat"])
 
 
 async def load_tables(dut, writes):

@@ -4,15 +4,13 @@ Launcher arguments (CIMFORGE_ARGS): `seeds` (run-time seeds to load), `words` (w
 per seed).
 """
 
-import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from cimforge.golden.lfsr import LfsrBankModel
-from cimforge.verif.harness import testbench_config
+from cimforge.verif import testbench
 from cimforge.verif.streams import StreamSink, StreamSource, bus
 
 
@@ -21,14 +19,9 @@ def split(payload: int, width: int, lanes: int) -> list[int]:
 
 
 async def start(dut):
-    params, args = testbench_config()
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.s_axis_seed_tvalid.value = 0
-    dut.m_axis_noise_tready.value = 0
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
-    return params, args, LfsrBankModel(params), random.Random(cocotb.RANDOM_SEED)
+    params, args, rng = await testbench.start(dut, sources=["s_axis_seed"],
+                                              sinks=["m_axis_noise"])
+    return params, args, LfsrBankModel(params), rng
 
 
 def words_of(sink, params) -> np.ndarray:

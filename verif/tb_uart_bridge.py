@@ -14,23 +14,17 @@ Launcher arguments: `requests` (fuzzing requests), `inferences`.
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.task import bridge
 from cocotb.triggers import ClockCycles
 
-from cimforge.fpga import protocol as proto
+from cimforge.params import uart_protocol as proto
 from cimforge.fpga.host import Bridge
-from cimforge.verif.harness import testbench_config
+from cimforge.verif import testbench
 from cimforge.verif.uart_port import SimSerialPort
 
 
 async def start(dut):
-    params, args = testbench_config()
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.rx.value = 1
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
+    params, args, _ = await testbench.start(dut, idle={"rx": 1})
     await ClockCycles(dut.clk, 3)
     # A reply takes at most ~(5 + 254) bytes of 10 bits; the host waits that long and more.
     port = SimSerialPort(dut, params.divisor, timeout_cycles=params.divisor * 10 * 300

@@ -9,6 +9,7 @@ from cimforge.hdl.cim_macro import CimMacro
 from cimforge.params.cim_macro import CimMacroParams
 from cimforge.verif.cim_stimulus import busy_readout, expected, program
 from cimforge.verif import seeds
+from cimforge.verif.stream_rules import checked
 
 CONFIGS = [
     CimMacroParams(rows=40, cols=24, max_slices=32, max_lane=0, cmd_depth=2, rdata_depth=2),
@@ -51,6 +52,8 @@ def simulate(params, cmds, rng, *, gap=0.3, stall=0.3, max_cycles=200_000):
     sim.add_clock(1e-6)
     sim.add_testbench(source, background=True)
     sim.add_testbench(sink)
+    for name in ("rdata", "spike"):
+        sim.add_testbench(checked(getattr(dut, name), name), background=True)
     sim.run()
     return model, rdata, spikes
 
@@ -199,6 +202,8 @@ def test_reset_keeps_array_and_configuration():
 
     sim = Simulator(top)
     sim.add_clock(1e-6, domain="sync")
+    for name in ("rdata", "spike"):
+        sim.add_testbench(checked(getattr(dut, name), name, "tb"), background=True)
     sim.add_testbench(source)
     sim.add_testbench(sink, background=True)
     sim.run()

@@ -10,13 +10,8 @@
 import pytest
 
 from cimforge.blocks import get
-from cimforge.params.raca import RacaParams
 from cimforge.verif import harness
-
-
-def stats_params(neuron: str) -> RacaParams:
-    return RacaParams(max_layers=2, max_inputs=8, max_hidden=64, max_classes=8, tile_rows=8,
-                      tile_cols=16, scan_width=8, max_samples=4095, neuron=neuron)
+from cimforge.verif.raca_stimulus import stats_params
 
 
 @pytest.mark.parametrize("neuron", ["sigmoid", "gauss"])

@@ -167,3 +167,15 @@ class AerRouterParams(AerMeshParams):
             raise self.error("x", f"must be below cols = {self.cols}")
         if self.y >= self.rows:
             raise self.error("y", f"must be below rows = {self.rows}")
+
+
+PRESETS = {
+    "2x2": AerMeshParams(rows=2, cols=2),
+    "4x4": AerMeshParams(rows=4, cols=4),
+    # Two cores with 64-entry tables: fits an iCEBreaker with the UART bridge.
+    "2x1": AerMeshParams(rows=1, cols=2, table_neurons=64, table_entries=64),
+}
+
+ROUTER_PRESETS = {
+    "inner": AerRouterParams(),
+}

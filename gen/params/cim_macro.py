@@ -140,3 +140,24 @@ class CimMacroParams(Params):
         """Every wire format of the block, by the port or field that carries it."""
         return {"s_axis_cmd": self.command_format, "plane": self.column_format,
                 "commit_flags": COMMIT_FLAGS}
+
+
+PRESETS = {
+    # The paper's macro: 512 rows x 256 columns (16 kB).
+    "flexspim": CimMacroParams(rows=512, cols=256),
+    # Fits an iCE40 UP5K (98 % of its logic cells in the bench shell). iCE40 has no LUT RAM, so
+    # the queues are flip-flops and kept short; operands span up to 8 slices (16-bit membranes
+    # in 2-column lanes, 64-bit in 8-column ones), since every slice bit is two configuration
+    # planes of flip-flops across the row. 20-bit counters (24 left 2 of the UP5K's 5280 logic
+    # cells free).
+    "ice40": CimMacroParams(rows=128, cols=32, max_slices=8, max_lane=8, cmd_depth=2,
+                            rdata_depth=2, counter_width=20),
+    # Half as wide: fits an iCEBreaker together with the UART bridge.
+    "icebreaker": CimMacroParams(rows=128, cols=16, max_slices=16, max_lane=8, cmd_depth=2,
+                                 rdata_depth=2, counter_width=16),
+    # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes): 64 lanes of
+    # 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3 membrane rows + threshold
+    # rows. Lanes up to 4 columns, tinyODIN's weight width (8-bit weights take two slices, at
+    # the same SOP/cycle), so the column logic fits an ECP5-25F.
+    "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4),
+}

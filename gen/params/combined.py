@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from . import Params, param
+from .presets import CORE_PRESETS
 
 # The cores of each combination, as (block, preset); sized for the named FPGA family.
 COMBINATIONS = {
@@ -21,6 +22,9 @@ class CombinedParams(Params):
                        choices=tuple(COMBINATIONS))
 
     def members(self):
-        from ..blocks import get
-        return [(block, get(block).presets[preset]) for block, preset in
+        """(block, parameters) of every core, in port order."""
+        return [(block, CORE_PRESETS[block][preset]) for block, preset in
                 COMBINATIONS[self.cores]]
+
+
+PRESETS = {"ice40": CombinedParams(cores="ice40"), "ecp5": CombinedParams(cores="ecp5")}

@@ -68,3 +68,10 @@ def lane_maps(poly: int, width: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
                 word[j] |= 1 << (width - 1 - t)
         current = gf2.compose(step, current)
     return current, tuple(word)
+
+
+PRESETS = {
+    "default": LfsrBankParams(),
+    "raca": LfsrBankParams(width=8, lanes=16, length=32),
+    "tiny": LfsrBankParams(width=4, lanes=1, length=16),
+}

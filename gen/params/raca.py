@@ -180,3 +180,15 @@ class RacaParams(Params):
 
     def formats(self) -> dict[str, Format]:
         return {"s_axis_cmd": self.command_format}
+
+
+PRESETS = {
+    # The 784-256-10 MNIST network, 128 x 128 tiles.
+    "mnist": RacaParams(),
+    # scikit-learn's 8x8 digits: 64-32-10.
+    "digits": RacaParams(max_inputs=64, max_hidden=32, tile_rows=64, tile_cols=32),
+    # The digits network on an iCE40 UP5K: 8 columns summed per cycle.
+    "ice40": RacaParams(max_inputs=64, max_hidden=32, tile_rows=64, tile_cols=8),
+    # An MNIST-sized network that fits an ECP5-25F's block RAM (784-64-10, 8-bit).
+    "ecp5": RacaParams(max_inputs=784, max_hidden=64, tile_rows=128, tile_cols=32),
+}

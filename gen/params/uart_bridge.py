@@ -1,13 +1,16 @@
 from dataclasses import dataclass
 
-from . import Params, param
+from . import Params, combined, param
+from .presets import CORE_PRESETS
 
+# The designs a bridge can carry, and their presets.
+DESIGN_PRESETS = {**CORE_PRESETS, "combined": combined.PRESETS}
 BRIDGED = ("lfsr_bank", "raca", "cim_macro", "aer_mesh", "combined")
 
 
 @dataclass(frozen=True)
 class UartBridgeParams(Params):
-    """A core behind the UART host bridge (`cimforge.fpga.protocol`): what a board runs."""
+    """A core behind the UART host bridge (`cimforge.params.uart_protocol`): what a board runs."""
 
     block = "uart_bridge"
 
@@ -21,8 +24,7 @@ class UartBridgeParams(Params):
                                        "is dropped (answered TRUNCATED)", lo=12, hi=1 << 16)
 
     def check(self):
-        from ..blocks import get
-        presets = get(self.design).presets
+        presets = DESIGN_PRESETS[self.design]
         if self.preset not in presets:
             raise self.error("preset", f"{self.design} presets are {', '.join(presets)}")
         if self.divisor < 4:
@@ -35,5 +37,8 @@ class UartBridgeParams(Params):
         return round(self.clk_hz / self.baud)
 
     def core_params(self):
-        from ..blocks import get
-        return get(self.design).presets[self.preset]
+        return DESIGN_PRESETS[self.design][self.preset]
+
+
+PRESETS = {"lfsr": UartBridgeParams(),
+           "raca-ice40": UartBridgeParams(design="raca", preset="ice40")}

@@ -1,0 +1,12 @@
+"""The presets of the blocks that other blocks are made of (`combined`, `uart_bridge`), by
+block name: parameter classes that refer to other blocks look them up here, not in the block
+registry (which is built on top of them)."""
+
+from . import aer_mesh, cim_macro, lfsr_bank, raca
+
+CORE_PRESETS = {
+    "lfsr_bank": lfsr_bank.PRESETS,
+    "cim_macro": cim_macro.PRESETS,
+    "aer_mesh": aer_mesh.PRESETS,
+    "raca": raca.PRESETS,
+}
