@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cimforge-installed
 JOBS   ?= 2
+# Random seed of the test run: an integer or `random` (default 1, what CI runs).
+SEED   ?=
 
 .PHONY: demo test bench formal iverilog clean
 
@@ -21,7 +23,7 @@ demo: $(STAMP) iverilog
 	$(BIN)/cimforge demo
 
 test: $(STAMP) iverilog
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(if $(SEED),--seed $(SEED)) $(PYTEST_ARGS)
 
 bench: $(STAMP) iverilog
 	$(BIN)/cimforge bench
