@@ -16,6 +16,7 @@ from cimforge.golden import aer
 from cimforge.params.aer_mesh import COUNTERS_PER_CORE, CORE_COUNTERS, GLOBAL_COUNTERS
 from cimforge.verif.aer_traffic import random_event, random_tables, source_bits
 from cimforge.verif import testbench
+from cimforge.verif.stream_rules import ProtocolChecker, StreamProtocolError
 
 
 class MeshPorts:
@@ -35,6 +36,7 @@ class MeshPorts:
         self.ejected = [[] for _ in self.cores]         # (cycle, word)
         self.blocked = [0] * p.cores                    # eject valid & not ready cycles
         self.hook = None                                # called every cycle before driving
+        self.checkers = [ProtocolChecker(f"eject {xy}") for xy in self.cores]
         self._current = [None] * p.cores
         for valid, _, _ in self.inject:
             valid.value = 0
@@ -75,11 +77,14 @@ class MeshPorts:
                     self.injected[core].append((self.cycle, word, stamp))
                     self._current[core] = None
             for core, (valid, _, data) in enumerate(self.eject):
+                if valid.value == 1 and not data.value.is_resolvable:
+                    raise StreamProtocolError(f"eject {self.cores[core]}: X/Z data while valid")
+                word = int(data.value) if valid.value == 1 else None
+                self.checkers[core].cycle(valid.value == 1, bool(readies[core]), word,
+                                          f"cycle {self.cycle}")
                 if valid.value == 1:
                     if readies[core]:
-                        if not data.value.is_resolvable:
-                            raise AssertionError(f"eject {self.cores[core]}: X/Z data")
-                        self.ejected[core].append((self.cycle, int(data.value)))
+                        self.ejected[core].append((self.cycle, word))
                     else:
                         self.blocked[core] += 1
 
