@@ -5,6 +5,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ..params.wire import bits
+
 
 def bank_depths(rows: int) -> list[int]:
     """One bank if `rows` is a power of two, else the largest power of two below it and the
@@ -31,7 +33,7 @@ class RowArray(wiring.Component):
     def __init__(self, rows: int, cols: int):
         self.rows, self.cols = rows, cols
         self.depths = bank_depths(rows)
-        aw = max(1, (rows - 1).bit_length())
+        aw = bits(rows)
         super().__init__({
             "write_addr": In(aw), "write_data": In(cols), "write_en": In(1),
             "read_addr": In(aw).array(2), "read_data": Out(cols).array(2),
@@ -48,16 +50,16 @@ class RowArray(wiring.Component):
         for index, depth in enumerate(self.depths):
             bank = Memory(shape=self.cols, depth=depth, init=[], attrs=attrs)
             m.submodules[f"bank{index}"] = bank
-            bits = max(1, (depth - 1).bit_length())
+            bank_aw = bits(depth)
             in_bank = (self.write_addr[top] == index) if split else 1
             write = bank.write_port()
-            m.d.comb += [write.addr.eq(self.write_addr[:bits]), write.data.eq(self.write_data),
+            m.d.comb += [write.addr.eq(self.write_addr[:bank_aw]), write.data.eq(self.write_data),
                          write.en.eq(self.write_en & in_bank)]
             rows = []
             for port in range(2):
                 read = bank.read_port()
                 row = Signal(self.cols, name=f"bank{index}_row{port}", reset_less=True)
-                m.d.comb += read.addr.eq(self.read_addr[port][:bits])
+                m.d.comb += read.addr.eq(self.read_addr[port][:bank_aw])
                 m.d.sync += row.eq(read.data)
                 rows.append(row)
             bank_rows.append(rows)

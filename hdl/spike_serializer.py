@@ -26,6 +26,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..params.cim_macro import COLUMN_GROUP as GROUP
+from ..params.wire import bits
 
 
 def lowest_set(bits: list) -> tuple:
@@ -52,7 +53,7 @@ class SpikeSerializer(wiring.Component):
 
     def __init__(self, width: int):
         self.width = width
-        self.index_bits = max(1, (width - 1).bit_length())
+        self.index_bits = bits(width)
         super().__init__({
             "load": In(1),
             "mask": In(width),

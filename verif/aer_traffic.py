@@ -9,10 +9,11 @@ import random
 
 from cimforge.golden import aer
 from cimforge.params.aer_mesh import AerMeshParams
+from cimforge.params.wire import bits
 
 
 def source_bits(p: AerMeshParams) -> int:
-    return max(1, (p.cores - 1).bit_length())
+    return bits(p.cores)
 
 
 def address(p: AerMeshParams, src: int, rng: random.Random) -> int:
