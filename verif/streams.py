@@ -20,6 +20,21 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from .stream_rules import ProtocolChecker, StreamProtocolError
 
 
+def observe(valid, ready: bool, data, checker: ProtocolChecker | None, when: str) -> int | None:
+    """One cycle of a monitored stream, sampled in the ReadOnly phase: its payload if `valid`
+    is high (None if not), after checking that the payload is not X or Z and, with a
+    `checker`, the stream rules."""
+    payload = None
+    if valid.value == 1:
+        if not data.value.is_resolvable:
+            raise StreamProtocolError(f"{data._name} = {data.value} (X or Z) while valid at "
+                                      f"{when}")
+        payload = int(data.value)
+    if checker is not None:
+        checker.cycle(payload is not None, ready, payload, when)
+    return payload
+
+
 def bus(dut, prefix: str):
     """(tvalid, tready, tdata) handles of the AXI4-Stream-named port group `prefix`."""
     return tuple(getattr(dut, f"{prefix}_{s}") for s in ("tvalid", "tready", "tdata"))
@@ -98,14 +113,10 @@ class StreamSink:
             await RisingEdge(self.clk)
             self.ready.value = int(self.rng.random() >= self.stall)
             await ReadOnly()
-            valid, ready = self.valid.value == 1, self.ready.value == 1
-            if valid and not self.data.value.is_resolvable:
-                raise StreamProtocolError(f"{self.data._name} = {self.data.value} (X or Z) "
-                                          f"while valid at {get_sim_time('ns')} ns")
-            data = int(self.data.value) if valid else None
-            if self.rules:
-                self.checker.cycle(valid, ready, data, f"{get_sim_time('ns')} ns")
-            if valid and ready:
+            ready = self.ready.value == 1
+            data = observe(self.valid, ready, self.data, self.checker if self.rules else None,
+                           f"{get_sim_time('ns')} ns")
+            if data is not None and ready:
                 self.received.append((get_sim_time("ns"), data))
 
     async def wait_for(self, count: int):

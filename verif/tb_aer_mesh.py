@@ -16,7 +16,8 @@ from cimforge.golden import aer
 from cimforge.params.aer_mesh import COUNTERS_PER_CORE, CORE_COUNTERS, GLOBAL_COUNTERS
 from cimforge.verif.aer_traffic import random_event, random_tables, source_bits
 from cimforge.verif import testbench
-from cimforge.verif.stream_rules import ProtocolChecker, StreamProtocolError
+from cimforge.verif.stream_rules import ProtocolChecker
+from cimforge.verif.streams import observe
 
 
 class MeshPorts:
@@ -77,12 +78,9 @@ class MeshPorts:
                     self.injected[core].append((self.cycle, word, stamp))
                     self._current[core] = None
             for core, (valid, _, data) in enumerate(self.eject):
-                if valid.value == 1 and not data.value.is_resolvable:
-                    raise StreamProtocolError(f"eject {self.cores[core]}: X/Z data while valid")
-                word = int(data.value) if valid.value == 1 else None
-                self.checkers[core].cycle(valid.value == 1, bool(readies[core]), word,
-                                          f"cycle {self.cycle}")
-                if valid.value == 1:
+                word = observe(valid, bool(readies[core]), data, self.checkers[core],
+                               f"cycle {self.cycle}")
+                if word is not None:
                     if readies[core]:
                         self.ejected[core].append((self.cycle, word))
                     else:
