@@ -84,9 +84,9 @@ def _locked(directory: Path):
 
 @cache
 def generator_fingerprint() -> str:
-    """Hash of every source that reaches the emitted Verilog (the front end with its parameters
-    and wire formats, the HDL, the golden tables, the FPGA package whose protocol module the
-    UART bridge bakes in), so a build is redone when any of them changes."""
+    """Hash of every source that reaches a simulated design (the front end with its parameters,
+    wire formats and tables, the HDL, the golden models, the FPGA package that synthesises the
+    gate-level netlists), so a build is redone when any of them changes."""
     digest = hashlib.sha1()
     for package in (cimforge, cimforge.hdl, cimforge.golden, cimforge.fpga):
         for path in sorted(Path(package.__file__).parent.rglob("*")):

@@ -8,6 +8,8 @@ is repeatable, and a failure names the seed to rerun it with. The default (1) is
 import os
 import random
 
+import numpy as np
+
 DEFAULT = 1
 VARIABLE = "CIMFORGE_SEED"
 
@@ -37,5 +39,4 @@ def rng(*salt) -> random.Random:
 
 def np_rng(*salt):
     """The numpy generator for one test, seeded like `rng`."""
-    import numpy as np
     return np.random.default_rng(rng(*salt).getrandbits(64))

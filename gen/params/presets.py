@@ -6,7 +6,7 @@ from . import aer_mesh, cim_macro, lfsr_bank, raca
 
 CORE_PRESETS = {
     "lfsr_bank": lfsr_bank.PRESETS,
+    "raca": raca.PRESETS,
     "cim_macro": cim_macro.PRESETS,
     "aer_mesh": aer_mesh.PRESETS,
-    "raca": raca.PRESETS,
 }

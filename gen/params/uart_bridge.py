@@ -5,7 +5,7 @@ from .presets import CORE_PRESETS
 
 # The designs a bridge can carry, and their presets.
 DESIGN_PRESETS = {**CORE_PRESETS, "combined": combined.PRESETS}
-BRIDGED = ("lfsr_bank", "raca", "cim_macro", "aer_mesh", "combined")
+BRIDGED = tuple(DESIGN_PRESETS)
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,9 @@ class Format:
 
     def unpack(self, word: int) -> dict:
         """Field values of `word` (nested formats as dicts); bits above `size` are ignored."""
-        word = int(word)
         out = {}
         for f in self.fields:
-            value = (word >> self._offsets[f.name]) & ((1 << f.width) - 1)
+            value = self.field_value(word, f.name)
             out[f.name] = f.shape.unpack(value) if isinstance(f.shape, Format) else value
         return out
 
