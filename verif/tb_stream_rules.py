@@ -7,19 +7,15 @@ import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
+from cimforge.verif import testbench
 from cimforge.verif.stream_rules import StreamProtocolError
 from cimforge.verif.streams import StreamSink
 
 
 async def run(dut):
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.go.value = 0
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
+    await testbench.reset(dut, idle={"go": 0})
     sink = StreamSink(dut.clk, (dut.out__valid, dut.out__ready, dut.out__payload),
                       rng=random.Random(cocotb.RANDOM_SEED), stall=0.5)
     await ClockCycles(dut.clk, 2)          # the sink watches before the source starts

@@ -11,13 +11,19 @@ from .harness import testbench_config
 CLOCK_NS = 10
 
 
-async def start(dut, *, sources=(), sinks=(), idle=None, reset_cycles: int = 3):
+async def start(dut, *, sources=(), sinks=(), idle=None):
+    """`reset` the DUT with these streams and ports idle, then return the configuration under
+    test, the launcher's arguments and a generator seeded from cocotb's RANDOM_SEED (the run's
+    `--seed`)."""
+    params, args = testbench_config()
+    await reset(dut, sources=sources, sinks=sinks, idle=idle)
+    return params, args, random.Random(cocotb.RANDOM_SEED)
+
+
+async def reset(dut, *, sources=(), sinks=(), idle=None, reset_cycles: int = 3):
     """Start the clock and hold `rst` for `reset_cycles` cycles with the streams idle: valid low
     on every `sources` prefix (streams into the DUT, `s_axis_...`), ready low on every `sinks`
-    prefix (`m_axis_...`), and any other `idle` port values set. Returns the configuration
-    under test, the launcher's arguments and a generator seeded from cocotb's RANDOM_SEED
-    (the run's `--seed`)."""
-    params, args = testbench_config()
+    prefix (`m_axis_...`), and any other `idle` port values set."""
     Clock(dut.clk, CLOCK_NS, unit="ns").start()
     dut.rst.value = 1
     for prefix in sources:
@@ -28,4 +34,3 @@ async def start(dut, *, sources=(), sinks=(), idle=None, reset_cycles: int = 3):
         getattr(dut, name).value = value
     await ClockCycles(dut.clk, reset_cycles)
     dut.rst.value = 0
-    return params, args, random.Random(cocotb.RANDOM_SEED)
