@@ -14,32 +14,25 @@ Imports inside functions count as edges too, so a cycle cannot hide in one.
 """
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import cimforge
-
-PACKAGE_DIRS = {  # the package-dir mapping of pyproject.toml
-    "cimforge": Path(cimforge.__file__).parent,
-}
-for sub in ("hdl", "golden", "fpga", "verif"):
-    PACKAGE_DIRS[f"cimforge.{sub}"] = Path(__import__(f"cimforge.{sub}").__dict__[sub].__file__).parent
+# The package-dir mapping of pyproject.toml: each top-level package has a folder of its own.
+PACKAGE_DIRS = {name: Path(importlib.import_module(name).__file__).parent
+                for name in ("cimforge", "cimforge.hdl", "cimforge.golden", "cimforge.fpga",
+                             "cimforge.verif")}
 
 
 def modules() -> dict[str, Path]:
     found = {}
     for package, root in PACKAGE_DIRS.items():
         for path in root.rglob("*.py"):
-            rel = path.relative_to(root).with_suffix("")
-            parts = [p for p in rel.parts if p != "__init__"]
-            name = ".".join([package, *parts])
-            if package == "cimforge" and parts and parts[0] in ("hdl", "golden", "fpga",
-                                                                  "verif"):
-                continue
-            found[name] = path
+            parts = [p for p in path.relative_to(root).with_suffix("").parts if p != "__init__"]
+            found[".".join([package, *parts])] = path
     return found
 
 
