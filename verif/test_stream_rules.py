@@ -12,9 +12,9 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
+from cocotb_test.simulator import run
 
 from cimforge.verif import seeds
-from cimforge.verif.harness import check_simulator
 from cimforge.verif.stream_rules import StreamProtocolError, checked
 
 BREAKS = ("none", "drop", "change")
@@ -89,10 +89,8 @@ def test_checker_in_amaranth(breaks):
 
 @pytest.mark.parametrize("breaks", BREAKS)
 def test_checker_in_cocotb(sim, breaks, tmp_path):
-    """`StreamSink` on the emitted Verilog (tb_stream_rules expects the fault by name)."""
-    from cocotb_test.simulator import run
-
-    check_simulator(sim)
+    """`StreamSink` on the emitted Verilog: the good source must pass, and a broken one must
+    end its test with a `StreamProtocolError` (cocotb's `expect_error` in tb_stream_rules)."""
     source = tmp_path / "counting_source.v"
     source.write_text(verilog.convert(CountingSource(breaks), name="counting_source"))
     extra = {"compile_args": ["-g2005"]} if sim == "icarus" else {"compile_args": ["-Wno-fatal"]}
