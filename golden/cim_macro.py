@@ -36,8 +36,8 @@ The contract (also in README, "CIM macro"):
   slice, fired = V >= TH (signed). Pass 2 walks again and writes fired lanes: zero (reset to
   zero) or V - TH (subtract; wraps). Spikes: the MSB column index of each fired lane, lowest
   first, on the spike stream.
-* **Commands** (s_axis_cmd_tdata = op | a << 4 | b << (4 + A) | data << (4 + 2A), with
-  A = address bits): see `Op`. Bad commands (unknown op, row or plane out of range, a walk
+* **Commands** (s_axis_cmd_tdata: op, a, b, data, LSB first, as
+  `CimMacroParams.command_format` defines them): see `Op`. Bad commands (unknown op, row or plane out of range, a walk
   that would run past the last row) are dropped and counted.
 """
 

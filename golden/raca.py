@@ -28,8 +28,8 @@ The contract (also in README, "RACA control plane"):
 * **Inference.** START reseeds the noise, clears the counts, then runs T samples; layer 0's
   pre-activations do not depend on the sample and are computed once. Prediction: the first
   class with the most votes.
-* **Rounding.** round(x) is floor(x + 1/2) everywhere. The tables come from the functions
-  below, which the generator calls too.
+* **Rounding.** round(x) is floor(x + 1/2) everywhere. The tables come from
+  `cimforge.params.raca_tables`, which the generator calls too.
 """
 
 from dataclasses import dataclass, field
