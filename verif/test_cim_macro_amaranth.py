@@ -223,6 +223,13 @@ def test_command_format_variant(monkeypatch):
     assert len(CimMacro(params).cmd.payload.as_value()) == params.cmd_width
     rng = seeds.rng("variant")
     cmds, _ = program(params, rng, layers=2, events=10)
+    # Whatever the random program did, end with one layer that surely accumulates and fires
+    # (some seeds draw programs whose FIREs are all refused), and read its membranes back.
+    from cimforge.golden.cim_macro import LayerConfig, modes_for
+    layer = LayerConfig(modes_for([4, 3, 1, 4], params.cols), 3, 7)
+    cmds += [encode(params, *c) for c in layer.commands(params)]
+    cmds += [encode(params, Op.ACC, 0, 16), encode(params, Op.FIRE, 16, 24)]
+    cmds += [encode(params, Op.STORE, row) for row in range(16, 16 + layer.n)]
     model, rdata, spikes = simulate(params, cmds, rng)
     assert rdata == model.rdata and spikes == model.spikes
     assert model.executed[Op.ACC] > 0 and model.executed[Op.FIRE] > 0
