@@ -30,7 +30,7 @@ bench: $(STAMP) iverilog
 
 # Full-depth bounded proofs of the AER router (make test runs shallower ones).
 formal: $(STAMP)
-	$(BIN)/python -m cimforge.verif.formal
+	$(BIN)/python -m cimforge.verif.aer.formal
 
 clean:
 	rm -rf sim_build build

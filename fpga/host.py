@@ -1,6 +1,6 @@
 """Host library for the UART bridge: the same code talks to a board (pyserial) and to the RTL in
 simulation (a port object with the same `write`/`read` methods, see
-`cimforge.verif.uart_port`).
+`cimforge.verif.host.uart_port`).
 
     from cimforge.fpga.host import Bridge, open_serial
     bridge = Bridge(open_serial("/dev/ttyUSB1", 115200))

@@ -6,15 +6,28 @@ dicts). Running a subset (`--only NAME`) keeps the other entries of an existing 
 
 import json
 import platform
+import random
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from amaranth.sim import Simulator
 
 from . import bench_raca
 from .blocks import get
+from .fpga import boards
 from .fpga.bench_rows import FPGA_TARGETS, fpga_rows
+from .fpga.flow import FlowError
+from .golden.aer import tree_links, xy_path
+from .golden.cim import Counter, LayerConfig, Op, encode, modes_for
+from .golden.lfsr import LfsrBankModel
+from .hdl.cim.macro import CimMacro
+from .hdl.common.axis_top import AxisTop
+from .params import ParamError
+from .params.lfsr_bank import LfsrBankParams
+from .verif import harness
 
 # Anchors (ARCHITECTURE.md): the same open flow, ECP5 LFE5U-25F, post-route.
 ANCHORS = [
@@ -23,14 +36,13 @@ ANCHORS = [
      "sop_per_cycle": 1},
 ]
 
+
 def bench_lfsr_fpga(work: Path, quick: bool) -> list[dict]:
     return fpga_rows("lfsr_bank", ["default", "raca"], work)
 
 
 def bench_lfsr_golden(work: Path, quick: bool) -> list[dict]:
     """Golden-model throughput: words per second on one core (best of several runs)."""
-    from .golden.lfsr import LfsrBankModel
-    from .params.lfsr_bank import LfsrBankParams
     rows = []
     for width, lanes, length in [(8, 1, 32), (8, 4, 32), (8, 16, 32), (16, 4, 64), (1, 4, 16)]:
         params = LfsrBankParams(width=width, lanes=lanes, length=length)
@@ -53,18 +65,19 @@ CIM_WIDTHS = [(b_w, b_v) for b_w in (1, 4, 8) for b_v in (8, 12, 16)]
 
 
 def measure_cim_cycles(params, widths, events: int) -> list[dict]:
-    """SOP/cycle and cycles/event of back-to-back ACC events, measured in Amaranth's simulator
-    from the macro's own BUSY counter (lane width = B_W, so a weight is one row, or the widest
-    lane the macro allows; wider if the membrane would take more than max_slices)."""
-    from amaranth.sim import Simulator
+    """Cycles per ACC event and SOP/cycle at the macro's ports, in Amaranth's simulator.
 
-    from .golden.cim_macro import Counter, LayerConfig, Op, encode, modes_for
-    from .hdl.cim_macro import CimMacro
+    The testbench offers commands back to back (results always taken) and counts clock cycles:
+    T(N) runs from the cycle the first of N ACC events is accepted to the cycle the result of a
+    COUNTER read queued behind them leaves `rdata`. (T(2N) - T(N)) / N is the cost of one event
+    with every fixed cost (queue fill, pipeline fill and drain, the read's own latency)
+    cancelled, whichever side limits it: the issue walk or the command port. The macro's BUSY
+    counter (less WAITS, the read's own wait for the last slices) over the 2N events is kept as
+    a cross-check. Lane width = B_W (a weight is one row) or the widest lane the macro allows,
+    widened where the membrane would take more than max_slices rows."""
     dut = CimMacro(params)
     runs, results = [], []
     for b_w, b_v, saturate in widths:
-        # A weight is one row if the lanes allow, and lanes are widened until the membrane
-        # fits the macro's walk length (max_slices).
         width = min(b_w, params.lane_limit)
         while -(-b_v // width) > params.max_slices and width < params.lane_limit:
             width += 1
@@ -72,32 +85,58 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
         config = LayerConfig(modes_for([width] * lanes, params.cols), b_w, b_v, saturate)
         if config.n > params.max_slices or config.n + 1 > params.rows // 2:
             continue
-        cmds = [encode(params, *c) for c in config.commands(params)] + [encode(params, Op.CLEAR)]
-        cmds += [encode(params, Op.ACC, params.rows // 2, 0)] * events
-        # BUSY less WAITS: the COUNTER itself waits for the slices' column counts to land.
-        cmds += [encode(params, Op.COUNTER, Counter.BUSY), encode(params, Op.COUNTER,
-                                                                  Counter.WAITS)]
-        runs.append((b_w, b_v, saturate, lanes, config.n, cmds))
+        setup = [encode(params, *c) for c in config.commands(params)] + [encode(params, Op.CLEAR)]
+        runs.append((b_w, b_v, saturate, lanes, config.n, setup))
+    acc = encode(params, Op.ACC, params.rows // 2, 0)
+    busy, waits = encode(params, Op.COUNTER, Counter.BUSY), encode(params, Op.COUNTER, Counter.WAITS)
 
     async def testbench(ctx):
+        cycle, reads = 0, []
+
+        async def tick():
+            nonlocal cycle
+            if ctx.get(dut.rdata.valid):               # rdata.ready is held high
+                reads.append((cycle, ctx.get(dut.rdata.payload)))
+            await ctx.tick()
+            cycle += 1
+
+        async def send(words) -> list[int]:
+            """Offers `words` back to back; the cycle each one was accepted."""
+            accepted = []
+            ctx.set(dut.cmd.valid, 1)
+            for word in words:
+                ctx.set(dut.cmd.payload.as_value(), word)
+                while not ctx.get(dut.cmd.ready):
+                    await tick()
+                accepted.append(cycle)
+                await tick()
+            ctx.set(dut.cmd.valid, 0)
+            return accepted
+
+        async def read(count: int) -> list[tuple[int, int]]:
+            while len(reads) < count:
+                await tick()
+            got = reads[:count]
+            del reads[:count]
+            return got
+
         ctx.set(dut.rdata.ready, 1)
         ctx.set(dut.spike.ready, 1)
-        for b_w, b_v, saturate, lanes, n, cmds in runs:
-            for word in cmds:
-                ctx.set(dut.cmd.valid, 1)
-                ctx.set(dut.cmd.payload, word)
-                await ctx.tick().until(dut.cmd.ready)
-            ctx.set(dut.cmd.valid, 0)
-            values = []
-            while len(values) < 2:
-                if ctx.get(dut.rdata.valid):
-                    values.append(ctx.get(dut.rdata.payload))
-                await ctx.tick()
-            busy = values[0] - values[1]
+        for b_w, b_v, saturate, lanes, n, setup in runs:
+            span = {}
+            for count in (events, 2 * events):
+                await send(setup + [busy])             # configure, clear, and drain
+                await read(1)
+                first = (await send([acc] * count + [busy, waits]))[0]
+                (done, busy_count), (_, wait_count) = await read(2)
+                span[count] = done - first
+            port = (span[2 * events] - span[events]) / events
+            counted = (busy_count - wait_count) / (2 * events)
             results.append({"b_w": b_w, "b_v": b_v, "saturate": saturate, "lanes": lanes,
-                            "slices": n, "events": events, "cycles": busy,
-                            "cycles_per_event": busy / events,
-                            "sop_per_cycle": round(lanes * events / busy, 3)})
+                            "slices": n, "events": events, "cycles_per_event": port,
+                            "sop_per_cycle": round(lanes / port, 3),
+                            "fixed_cycles": span[events] - events * port,
+                            "busy_cycles_per_event": counted})
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -130,8 +169,6 @@ def bench_cim_forwarding(work: Path, quick: bool) -> list[dict]:
     """What forwarding costs: the `ice40` preset on the ECP5-25F with and without it (the
     variant without is wrong on hazards; it is built only to be measured), over three placer
     seeds, since one seed's Fmax moves by several MHz between equivalent netlists."""
-    from .hdl.axis_top import AxisTop
-    from .hdl.cim_macro import CimMacro
     seeds = (1,) if quick else (1, 2, 3)
     return [row for forwarding in (True, False) for row in fpga_rows(
         "cim_macro", ["ice40"], work, ("ecp5-25f",), seeds=seeds,
@@ -153,14 +190,13 @@ def bench_aer_load(work: Path, quick: bool) -> list[dict]:
     """Throughput and latency vs offered load on the 4x4 mesh's Verilog (Verilator, cocotb):
     Bernoulli unicast sources, latency from a flit's creation (source queueing included) to
     its ejection."""
-    from .verif import harness
     params = get("aer_mesh").configure("4x4")
     loads = AER_LOADS[::2] if quick else AER_LOADS
     rows = []
     for pattern in AER_PATTERNS:
         out = (work / f"aer_load_{pattern}.json").resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        harness.run("verilator", params, "cimforge.verif.bench_aer_load",
+        harness.run("verilator", params, "cimforge.verif.aer.bench_load",
                     name=f"load_{pattern}", quiet=True,
                     args={"pattern": pattern, "loads": list(loads), "out": str(out),
                           "warmup": 200, "cycles": 600 if quick else 1500})
@@ -177,9 +213,7 @@ def bench_aer_multicast(work: Path, quick: bool) -> list[dict]:
     at injection (what the hardware does; the model's counts equal the RTL's forwarded
     counters, checked by the tests) vs a tree along the same XY paths, and the cycles the
     injection port is busy per spike (fan-out + 3)."""
-    import random
 
-    from .golden.aer import tree_links, xy_path
     p = get("aer_mesh").configure("4x4")
     rng = random.Random(1)
     rows = []
@@ -202,10 +236,7 @@ def bench_aer_multicast(work: Path, quick: bool) -> list[dict]:
 def bench_boards(work: Path, quick: bool) -> list[dict]:
     """Every design behind the UART bridge on every board, to a bitstream; the per-build
     reports are copied to bench/fpga/."""
-    import shutil
 
-    from .fpga import boards
-    from .fpga.flow import FlowError
     rows = []
     out = Path("bench/fpga")
     out.mkdir(parents=True, exist_ok=True)
@@ -292,17 +323,27 @@ def render_markdown(results: dict) -> str:
                          f"{r['words_per_s'] / 1e6:.1f} |")
         lines.append("")
     if "cim_cycles" in entries:
-        lines += ["## CIM macro: throughput in simulation (back-to-back ACC events)", "",
+        lines += ["## CIM macro: throughput at the ports (back-to-back ACC events)", "",
                   "Lane width = B_W (a weight is one row) or max_lane if smaller, widened where "
                   "the membrane would span more than max_slices rows; one event = "
-                  "one ACC on every lane. "
-                  "SOP/cycle and cycles/event come from the macro's BUSY counter.", "",
+                  "one ACC on every lane. Cycles/event are counted by the testbench at the "
+                  "ports: (T(2N) - T(N)) / N, T(N) from the first of N events accepted to the "
+                  "result of a COUNTER read behind them, commands offered back to back; "
+                  "fixed = T(N) - N x cycles/event (queue, pipeline and the read). "
+                  "BUSY: the macro's own count (BUSY - WAITS over 2N events), a cross-check; "
+                  "where the two differ by more than 0.1 the row says which side limits.", "",
                   "| preset | B_W | B_V | overflow | lanes | slices | cycles/event | "
-                  "SOP/cycle |", "|---|---|---|---|---|---|---|---|"]
+                  "SOP/cycle | fixed | BUSY cycles/event | note |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in entries["cim_cycles"]:
+            busy = r.get("busy_cycles_per_event")
+            note = ("the command port: the macro is idle between events"
+                    if busy is not None and r["cycles_per_event"] - busy > 0.1 else "")
             lines.append(f"| {r['preset']} | {r['b_w']} | {r['b_v']} | "
                          f"{'saturate' if r['saturate'] else 'wrap'} | {r['lanes']} | "
-                         f"{r['slices']} | {r['cycles_per_event']:g} | {r['sop_per_cycle']:g} |")
+                         f"{r['slices']} | {r['cycles_per_event']:g} | {r['sop_per_cycle']:g} | "
+                         f"{r['fixed_cycles']:g} | "
+                         f"{'n/a' if busy is None else f'{busy:.3g}'} | {note} |")
         lines.append("")
     cim_fpga = [r for key in ("cim_fpga_ice40", "cim_fpga_tinyodin", "cim_fpga_flexspim")
                 for r in entries.get(key, [])]
@@ -474,7 +515,6 @@ def save(results: dict, out: Path) -> None:
 
 
 def run(out: Path, only: list[str] = (), quick: bool = False) -> int:
-    from .params import ParamError
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
         raise ParamError(f"unknown benchmark {', '.join(unknown)}; benchmarks are "

@@ -42,7 +42,7 @@ def bench_rtl_mnist(work: Path, quick: bool) -> list[dict]:
     out.parent.mkdir(parents=True, exist_ok=True)
     images = 10 if quick else RTL_IMAGES
     start = time.perf_counter()
-    harness.run("verilator", get("raca").configure("mnist"), "cimforge.verif.tb_raca_workload",
+    harness.run("verilator", get("raca").configure("mnist"), "cimforge.verif.raca.tb_workload",
                 name="bench_mnist", quiet=True,
                 args={"dataset": "mnist", "images": images, "samples": list(ACCURACY_T),
                       "gap": 0, "stall": 0, "out": str(out)})
@@ -92,13 +92,13 @@ def bench_statistics(work: Path, quick: bool) -> list[dict]:
     """Firing frequency vs the sigmoid (and the gauss form vs the probit), and winner
     frequencies vs softmax, from the RTL (Verilator)."""
     from .verif import harness
-    from .verif.raca_stimulus import stats_params
+    from .verif.raca.stimulus import stats_params
     rows = []
     for neuron in ("sigmoid", "gauss"):
         out = (work / f"raca_stats_{neuron}.json").resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.unlink(missing_ok=True)
-        harness.run("verilator", stats_params(neuron), "cimforge.verif.tb_raca_stats",
+        harness.run("verilator", stats_params(neuron), "cimforge.verif.raca.tb_stats",
                     name=f"bench_stats_{neuron}", quiet=True,
                     args={"inferences": 100 if quick else 1000, "points": 16,
                           "wta_samples": 4095, "gap": 0, "stall": 0, "out": str(out)})

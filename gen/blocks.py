@@ -9,14 +9,14 @@ from typing import Callable
 
 from amaranth.lib import wiring
 
-from .hdl.aer_mesh import AerMesh
-from .hdl.aer_router import AerRouter
-from .hdl.axis_top import AxisTop
-from .hdl.cim_macro import CimMacro
-from .hdl.combined import Combined
-from .hdl.lfsr_bank import LfsrBank
-from .hdl.raca_top import RacaTop
-from .hdl.uart_bridge import UartBridge
+from .hdl.aer.mesh import AerMesh
+from .hdl.aer.router import AerRouter
+from .hdl.common.axis_top import AxisTop
+from .hdl.cim.macro import CimMacro
+from .hdl.common.combined import Combined
+from .hdl.raca.lfsr_bank import LfsrBank
+from .hdl.raca.top import RacaTop
+from .hdl.host.uart_bridge import UartBridge
 from .params import ParamError, Params, aer_mesh, cim_macro, combined, lfsr_bank, raca
 from .params import uart_bridge
 from .params.aer_mesh import AerMeshParams, AerRouterParams

@@ -33,7 +33,7 @@ def run(out: Path) -> int:
     for sim in harness.SIMULATORS:
         start = time.monotonic()
         try:
-            harness.run(sim, params, "cimforge.verif.tb_lfsr_bank", name="demo",
+            harness.run(sim, params, "cimforge.verif.raca.tb_lfsr_bank", name="demo",
                         args={"words": 300}, quiet=True)
             verdict = "PASS: every word matches the model"
         except harness.SimulatorMissing as missing:
@@ -64,7 +64,7 @@ def raca_demo(out: Path, images: int = 4, samples: int = 8) -> int:
     record = (out / "raca_mnist.json").resolve()
     start = time.monotonic()
     try:
-        harness.run("verilator", params, "cimforge.verif.tb_raca_workload", name="demo",
+        harness.run("verilator", params, "cimforge.verif.raca.tb_workload", name="demo",
                     args={"dataset": "mnist", "images": images, "samples": samples,
                           "gap": 0, "stall": 0, "out": str(record)}, quiet=True)
     except (harness.SimulatorMissing, SystemExit) as failed:

@@ -1,4 +1,4 @@
-"""Bit-exact model of the LFSR noise bank (`cimforge.hdl.lfsr_bank`).
+"""Bit-exact model of the LFSR noise bank (`cimforge.hdl.raca.lfsr_bank`).
 
 The contract, bit for bit:
 

@@ -1,4 +1,4 @@
-"""Bit-exact model of the RACA digital control plane (`cimforge.hdl.raca_core`), its tables and
+"""Bit-exact model of the RACA digital control plane (`cimforge.hdl.raca.core`), its tables and
 its host side.
 
 The contract (also in README, "RACA control plane"):

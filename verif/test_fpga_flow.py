@@ -62,7 +62,7 @@ def test_program_dry_run_and_errors(tmp_path, capsys):
 
 def test_combined_design_exposes_every_core():
     from cimforge.blocks import get
-    from cimforge.hdl.uart_bridge import stream_ports
+    from cimforge.hdl.host.uart_bridge import stream_ports
     from amaranth.hdl import Fragment
     core = get("combined").core(get("combined").configure("ecp5"))
     inputs, outputs = stream_ports(core)

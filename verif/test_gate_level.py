@@ -8,7 +8,7 @@ from cimforge.verif import harness
 
 def test_lfsr_bank_gates():
     params = LfsrBankParams(width=7, lanes=3, length=10, reset_seed=0x2A5)
-    harness.run("icarus", params, "cimforge.verif.tb_lfsr_bank", name="gates", gates="ice40",
+    harness.run("icarus", params, "cimforge.verif.raca.tb_lfsr_bank", name="gates", gates="ice40",
                 args={"words": 100, "seeds": [1, 0, 0x3FF]})
 
 
@@ -18,5 +18,5 @@ def test_raca_gates():
                         tile_cols=3, scan_width=4, neuron="threshold", weight_width=4,
                         bias_width=8, noise_bits=6, frac_bits=2, lfsr_length=16,
                         external_noise=True, max_samples=8)
-    harness.run("icarus", params, "cimforge.verif.tb_raca", name="gates", gates="ice40",
+    harness.run("icarus", params, "cimforge.verif.raca.tb_core", name="gates", gates="ice40",
                 args={"networks": 2, "inferences": 2, "samples": [1, 3]})

@@ -8,7 +8,7 @@ Layers, lowest first (a module imports only from its own layer or below):
 2. the block registry, Verilog emission, the FPGA flow (`cimforge.fpga`), workloads;
 3. the verification infrastructure (`cimforge.verif`: harness, drivers, testbenches);
 4. the commands that run it: CLI, bench, demo;
-5. the tests (`cimforge.verif.test_*`).
+5. the tests (`test_*` modules under `cimforge.verif`).
 
 Imports inside functions count as edges too, so a cycle cannot hide in one.
 """
@@ -17,6 +17,7 @@ import ast
 import importlib
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ import pytest
 PACKAGE_DIRS = {name: Path(importlib.import_module(name).__file__).parent
                 for name in ("cimforge", "cimforge.hdl", "cimforge.golden", "cimforge.fpga",
                              "cimforge.verif")}
+ROOT = PACKAGE_DIRS["cimforge"].parent
 
 
 def modules() -> dict[str, Path]:
@@ -71,12 +73,16 @@ GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
 COMMANDS = ("cimforge.cli", "cimforge.bench", "cimforge.bench_raca", "cimforge.demo")
 
 
+def is_test(name: str) -> bool:
+    return name.rpartition(".")[2].startswith("test_")
+
+
 def layer(name: str) -> int:
     if name.startswith("cimforge.params"):
         return 0
     if name.startswith(("cimforge.hdl", "cimforge.golden")):
         return 1
-    if name.startswith("cimforge.verif.test_"):
+    if name.startswith("cimforge.verif") and is_test(name):
         return 5
     if name in COMMANDS:
         return 4
@@ -131,11 +137,19 @@ def test_golden_and_params_import_no_amaranth():
             assert "import amaranth" not in source and "from amaranth" not in source, name
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(
-    "cimforge.verif.tb_")))
+@pytest.mark.parametrize("name", sorted(n for n in MODULES
+                                        if not n.rpartition(".")[2].startswith("tb_")))
 def test_module_imports_alone(name):
     """In a fresh interpreter, so no other module's import hides a missing or circular one.
     (The cocotb testbenches `tb_*` need a simulator to import.)"""
     result = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_package_is_listed_in_pyproject():
+    """A folder missing from `packages` imports in the editable install but is left out of a
+    wheel."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert packages == listed, f"missing: {sorted(packages - listed)}, stale: {sorted(listed - packages)}"

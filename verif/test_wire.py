@@ -6,7 +6,7 @@ from amaranth.hdl import Shape
 from amaranth.lib import data
 
 from cimforge.blocks import BLOCKS
-from cimforge.hdl.wire import struct_layout
+from cimforge.hdl.common.wire import struct_layout
 from cimforge.params.wire import Field, Format, FormatError
 from cimforge.verif import seeds
 
@@ -59,7 +59,7 @@ def _formats():
                 yield pytest.param(fmt, id=f"{block.name}-{preset}-{port}")
 
 
-@pytest.mark.parametrize("fmt", _formats())
+@pytest.mark.parametrize("fmt", list(_formats()))
 def test_hardware_layout_matches_the_format(fmt):
     """Every leaf field that `describe` lists (what `<name>.formats.json` tells users) sits at
     that bit offset, with that width, in the StructLayout the RTL uses."""

@@ -1,5 +1,5 @@
 """Parameters and wire formats of the CIM macro (`cim_macro`); the behaviour is specified in
-`cimforge.golden.cim_macro`."""
+`cimforge.golden.cim`."""
 
 from dataclasses import dataclass
 from enum import IntEnum

@@ -1,5 +1,5 @@
 """The RACA neuron tables, in integers: computed once here, used by the hardware (ROMs in
-`cimforge.hdl.raca_neuron`) and the golden model (`cimforge.golden.raca`) alike."""
+`cimforge.hdl.raca.neuron`) and the golden model (`cimforge.golden.raca`) alike."""
 
 import math
 from functools import cache

@@ -6,7 +6,7 @@ formats from its parameters; then
 
 * the golden model and the host side pack and unpack words with `Format.pack`/`unpack`,
 * the hardware views the same format as an Amaranth `data.StructLayout`
-  (`cimforge.hdl.layouts.struct_layout`), so no bit offset is ever written by hand,
+  (`cimforge.hdl.common.wire.struct_layout`), so no bit offset is ever written by hand,
 * the emitted metadata and the docs list the fields with `Format.describe`.
 
 This module is plain Python (no Amaranth), so the golden models can use it.

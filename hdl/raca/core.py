@@ -1,0 +1,438 @@
+"""RACA digital control plane: crossbar emulation, stochastic binarized neurons, noisy
+winner-takes-all and T-sample voting (contract and model: `cimforge.golden.raca`).
+
+Dataflow of one layer, per column tile (tile_cols neurons at once):
+
+* BIAS: the tile's biases are read; they preset the tile_cols accumulators.
+* ACC: the activation memory is scanned scan_width bits at a time (a chunk is loaded into a
+  register, one cycle); each active input's weight row (one word: tile_cols weights) is read,
+  registered and added to the accumulators, one input per cycle. Inactive inputs cost
+  nothing: a chunk with k active inputs takes 1 + max(k, 1) cycles.
+* DRAIN: the accumulators shift their exact sums out, one per cycle, through a two-stage
+  pipeline (table shift, then clamp for hidden layers) into the pre-activation memory.
+
+After the last tile, SAMPLE reads the table arguments back one neuron per cycle and takes one
+noise transfer per neuron into the two-stage neuron pipeline (`RacaNeuron`): hidden decisions
+are packed into the next activation buffer (two buffers, ping-pong between layers), output
+scores go through a running first-maximum. VOTE counts the winner (a running first-maximum of
+the votes gives the prediction); T samples; START is checked (class count) in its own cycle.
+
+Layer 0's inputs do not change between samples, so its pre-activations are computed on the
+first sample only and kept (pre-activation memory region 0; later layers use region 1).
+
+Memories: weights (tile_cols x weight_width bits per word), biases, activations and
+pre-activations each have one read and one write port, so each maps onto block RAM. Commands
+are registered on entry; every path starts and ends at a register or a block RAM port.
+"""
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ...params.raca import MAX_SHIFT, REG_BITS, Op, RacaParams, Reg
+from .neuron import RacaNeuron
+from ..common.wire import struct_layout
+
+
+class RacaCore(wiring.Component):
+    """Ports: `cmd` (commands in), `rdata` (READ_REG / READ_ACT answers out), `noise` (noise
+    transfers in), `seed` (one transfer at every START, for the noise source), `busy`."""
+
+    def __init__(self, params: RacaParams):
+        if not isinstance(params, RacaParams):
+            raise TypeError(f"RacaCore needs RacaParams, got {type(params).__name__}")
+        self.params = params
+        super().__init__({
+            "cmd": In(stream.Signature(struct_layout(params.command_format))),
+            "rdata": Out(stream.Signature(params.rdata_width)),
+            "noise": In(stream.Signature(data.ArrayLayout(params.noise_bits,
+                                                          params.noise_words))),
+            "seed": Out(stream.Signature(params.lfsr_length)),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        tc, tr, sw = p.tile_cols, p.tile_rows, p.scan_width
+        tr_bits, sw_bits = (tr - 1).bit_length(), (sw - 1).bit_length()
+        size_limit = max(p.max_hidden, p.max_classes) if p.max_layers > 1 else p.max_classes
+        z_region = size_limit if p.max_layers > 1 else 0
+        act_base = p.act_base
+        act_depth = max(1, act_base[3])
+
+        # -- memories --------------------------------------------------------------------------
+        m.submodules.weights = weights = Memory(shape=tc * p.weight_width,
+                                                depth=p.weight_depth, init=[])
+        m.submodules.biases = biases = Memory(shape=tc * p.bias_width, depth=p.bias_depth,
+                                              init=[])
+        m.submodules.acts = acts = Memory(shape=sw, depth=act_depth, init=[])
+        m.submodules.preacts = preacts = Memory(shape=p.acc_width,
+                                                depth=z_region + size_limit, init=[])
+        w_wr, w_rd = weights.write_port(), weights.read_port()
+        b_wr, b_rd = biases.write_port(), biases.read_port()
+        a_wr, a_rd = acts.write_port(), acts.read_port()
+        z_wr, z_rd = preacts.write_port(), preacts.read_port()
+
+        m.submodules.neuron = neuron = RacaNeuron(p, tag_width=(size_limit - 1).bit_length() or 1)
+
+        # -- registers -------------------------------------------------------------------------
+        layers = Signal(range(p.max_layers + 1), init=p.max_layers)
+        samples = Signal(range(p.max_samples + 1), init=1)
+        seed = Signal(p.lfsr_length)
+        sizes = Array(Signal(range(max(p.max_inputs, size_limit) + 1), name=f"size{k}",
+                             init=n) for k, n in enumerate(p.max_sizes(p.max_layers)))
+        shifts = Array(Signal(range(MAX_SHIFT + 1), name=f"shift{l}")
+                       for l in range(p.max_layers))
+        counts = Array(Signal(p.count_width, name=f"count{c}") for c in range(p.max_classes))
+        prediction = Signal(range(p.max_classes))
+        top_count = Signal(p.count_width)
+        cycles = Signal(REG_BITS)
+        noise_wait = Signal(REG_BITS)
+        dropped = Signal(REG_BITS)
+        done = Signal()
+        refused = Signal()
+
+        # -- host interface ----------------------------------------------------------------------
+        # Commands are registered on entry, so decoding starts from flip-flops.
+        cmd = Signal(struct_layout(p.command_format))
+        held = Signal()
+        can_take = Signal()
+        take = held & can_take
+        m.d.comb += self.cmd.ready.eq(~held | take)
+        with m.If(self.cmd.valid & self.cmd.ready):
+            m.d.sync += [cmd.eq(self.cmd.payload), held.eq(1)]
+        with m.Elif(take):
+            m.d.sync += held.eq(0)
+
+        is_read = (cmd.op == Op.READ_REG) | (cmd.op == Op.READ_ACT)
+        read_pending = Signal()
+        idle = Signal()
+        m.d.comb += [
+            self.busy.eq(~idle),
+            # While an inference runs only NOP and READ_REG are taken; the rest waits.
+            can_take.eq((idle | (cmd.op == Op.NOP) | (cmd.op == Op.READ_REG)) &
+                        ~(is_read & (self.rdata.valid | read_pending))),
+        ]
+        with m.If(self.rdata.ready):
+            m.d.sync += self.rdata.valid.eq(0)
+        m.d.sync += read_pending.eq(0)
+        with m.If(read_pending):
+            m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(a_rd.data)]
+
+        value = cmd.data
+        addr = cmd.addr
+        bad = Signal()
+        start = Signal()
+        out_layer_size = sizes[layers]
+        with m.If(take):
+            with m.Switch(cmd.op):
+                with m.Case(Op.NOP):
+                    pass
+                with m.Case(Op.WRITE_REG):
+                    self._write_reg(m, addr, value, bad, layers, samples, seed, sizes, shifts,
+                                    size_limit)
+                with m.Case(Op.READ_REG):
+                    answer = Signal(REG_BITS)
+                    self._read_reg(m, addr, answer, bad, layers, samples, seed, sizes, shifts,
+                                   counts, prediction, cycles, noise_wait, dropped,
+                                   Cat(~idle, done, refused))
+                    with m.If(~bad):
+                        m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(answer)]
+                with m.Case(Op.WRITE_WEIGHT):
+                    m.d.comb += bad.eq(addr >= p.weight_depth)
+                    m.d.comb += [w_wr.addr.eq(addr), w_wr.data.eq(value), w_wr.en.eq(~bad)]
+                with m.Case(Op.WRITE_BIAS):
+                    m.d.comb += bad.eq(addr >= p.bias_depth)
+                    m.d.comb += [b_wr.addr.eq(addr), b_wr.data.eq(value), b_wr.en.eq(~bad)]
+                with m.Case(Op.WRITE_ACT):
+                    m.d.comb += bad.eq(addr >= act_depth)
+                    m.d.comb += [a_wr.addr.eq(addr), a_wr.data.eq(value), a_wr.en.eq(~bad)]
+                with m.Case(Op.READ_ACT):
+                    m.d.comb += bad.eq(addr >= act_depth)
+                    m.d.comb += a_rd.addr.eq(addr)
+                    m.d.sync += read_pending.eq(~bad)
+                with m.Case(Op.START):
+                    m.d.comb += start.eq(1)             # checked in state CHECK
+                with m.Default():
+                    m.d.comb += bad.eq(1)
+        refuse = Signal()
+        dropped_now = Signal()                      # registered: keeps the adder off decode
+        m.d.sync += dropped_now.eq((take & bad) | refuse)
+        m.d.sync += dropped.eq(dropped + dropped_now)
+
+        # -- sequencer state ---------------------------------------------------------------------
+        sample = Signal.like(samples)
+        layer = Signal(range(max(2, p.max_layers)))
+        n_out = Signal.like(sizes[0])
+        last_layer = Signal()
+        shift = Signal.like(shifts[0])
+        row_tiles = Signal(range(p.weight_tiles + 1))
+        tile_ptr = Signal(range(p.weight_tiles + 1))
+        bias_ptr = Signal(range(p.bias_depth + 1))
+        kept_tile_ptr = Signal.like(tile_ptr)       # pointers just past layer 0
+        kept_bias_ptr = Signal.like(bias_ptr)
+        act_read_base = Signal(range(act_depth + 1))
+        act_write_base = Signal(range(act_depth + 1))
+        z_base = Signal(range(z_region + 1))
+
+        # Scan: one chunk of scan_width activation bits at a time, from a register.
+        chunks = Signal(range(p.max_inputs // sw + 2))
+        last_mask = Signal(sw)
+        next_chunk = Signal.like(chunks)
+        chunk = Signal.like(chunks)                 # index of the chunk in `bits`
+        chunk_is_last = Signal()
+        chunk_tile = Signal.like(tile_ptr)          # the tile holding the chunk's rows
+        bits = Signal(sw)                           # its inputs not yet accumulated
+        loading = Signal()                          # the chunk is on a_rd.data this cycle
+        w_read = Signal()                           # a weight row is on w_rd.data
+        w_row = Signal(tc * p.weight_width)
+        w_add = Signal()
+        bias_load = Signal()
+
+        accs = [Signal(signed(p.acc_width), name=f"acc{c}") for c in range(tc)]
+        left = Signal.like(n_out)                   # neurons of the layer not yet drained
+        column = Signal(range(tc))
+        z_ptr = Signal(range(z_region + size_limit + 1))
+        # Drain pipeline: shift, then clamp, then write.
+        shifted = Signal(signed(p.acc_width))
+        shifted_addr = Signal.like(z_ptr)
+        shifted_valid = Signal()
+        clamp_hidden = Signal()
+        stored = Signal(signed(p.acc_width))
+        stored_addr = Signal.like(z_ptr)
+        stored_valid = Signal()
+
+        neuron_index = Signal.like(n_out)
+        packed = Signal(sw)
+        best_score = Signal(signed(neuron.score_width))
+        best_class = Signal(range(p.max_classes))
+        votes = Signal(p.count_width)
+        half = 1 << (p.table_bits - 1)
+
+        m.d.comb += [w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1)]
+
+        # Accumulators: preset with the biases, then one registered weight row per cycle.
+        m.d.sync += [w_row.eq(w_rd.data), w_add.eq(w_read), w_read.eq(0), bias_load.eq(0)]
+        with m.If(bias_load):
+            for c, acc in enumerate(accs):
+                m.d.sync += acc.eq(b_rd.data[c * p.bias_width:(c + 1) * p.bias_width].as_signed())
+        with m.Elif(w_add):
+            for c, acc in enumerate(accs):
+                weight = w_row[c * p.weight_width:(c + 1) * p.weight_width].as_signed()
+                m.d.sync += acc.eq(acc + weight)
+
+        # Drain pipeline (runs on while the next tile starts).
+        m.d.sync += [shifted_valid.eq(0), stored_valid.eq(0),
+                     stored.eq(shifted), stored_addr.eq(shifted_addr),
+                     stored_valid.eq(shifted_valid)]
+        with m.If(clamp_hidden & (shifted < -half)):
+            m.d.sync += stored.eq(-half)
+        with m.If(clamp_hidden & (shifted > half - 1)):
+            m.d.sync += stored.eq(half - 1)
+        m.d.comb += [z_wr.addr.eq(stored_addr), z_wr.data.eq(stored), z_wr.en.eq(stored_valid)]
+
+        # Sampling: the neuron pipeline's results are packed (hidden) or compared (output).
+        m.d.comb += [neuron.z.eq(z_rd.data.as_signed()), neuron.words.eq(self.noise.payload),
+                     neuron.tag.eq(neuron_index)]
+        done_index = neuron.out_tag
+        with m.If(neuron.out_valid):
+            with m.If(last_layer):
+                with m.If((done_index == 0) | (neuron.score > best_score)):
+                    m.d.sync += [best_score.eq(neuron.score), best_class.eq(done_index)]
+            with m.Else():
+                position = done_index[:sw_bits] if sw_bits else Const(0, 1)
+                word = Signal(sw)
+                m.d.comb += word.eq(packed | (neuron.fire << position))
+                m.d.sync += packed.eq(word)
+                with m.If((position == sw - 1) | (done_index == n_out - 1)):
+                    m.d.comb += [a_wr.addr.eq(act_write_base + (done_index >> sw_bits)),
+                                 a_wr.data.eq(word), a_wr.en.eq(1)]
+                    m.d.sync += packed.eq(0)
+
+        with m.If(~idle):
+            m.d.sync += cycles.eq(cycles + 1)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                m.d.comb += idle.eq(1)
+                with m.If(start):
+                    m.d.sync += [done.eq(0), cycles.eq(0)]
+                    m.next = "CHECK"
+
+            with m.State("CHECK"):
+                # The class count is the size after the last layer.
+                with m.If((out_layer_size < 2) | (out_layer_size > p.max_classes)):
+                    m.d.comb += refuse.eq(1)
+                    m.d.sync += refused.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += [refused.eq(0), noise_wait.eq(0), sample.eq(0), layer.eq(0),
+                                 tile_ptr.eq(0), bias_ptr.eq(0), top_count.eq(0),
+                                 prediction.eq(0)]
+                    m.d.sync += [count.eq(0) for count in counts]
+                    m.next = "SEED"
+
+            with m.State("SEED"):
+                m.d.comb += [self.seed.valid.eq(1), self.seed.payload.eq(seed)]
+                with m.If(self.seed.ready):
+                    m.next = "LAYER"
+
+            with m.State("LAYER"):
+                size_in, size_out = sizes[layer], sizes[layer + 1]
+                m.d.sync += [
+                    n_out.eq(size_out), left.eq(size_out),
+                    last_layer.eq(layer == layers - 1), clamp_hidden.eq(layer != layers - 1),
+                    shift.eq(shifts[layer]),
+                    row_tiles.eq((size_in + tr - 1) >> tr_bits),
+                    chunks.eq((size_in + sw - 1) >> sw_bits),
+                    last_mask.eq(Mux(size_in[:sw_bits] == 0, (1 << sw) - 1,
+                                     (Const(1, sw + 1) << size_in[:sw_bits]) - 1)),
+                    act_read_base.eq(Mux(layer == 0, act_base[0],
+                                         Mux(layer[0], act_base[1], act_base[2]))),
+                    act_write_base.eq(Mux(layer[0], act_base[2], act_base[1])),
+                    z_base.eq(Mux(layer == 0, 0, z_region)),
+                    z_ptr.eq(Mux(layer == 0, 0, z_region)),
+                ]
+                with m.If((layer == 0) & (sample != 0)):
+                    m.d.sync += [tile_ptr.eq(kept_tile_ptr), bias_ptr.eq(kept_bias_ptr)]
+                    m.next = "SAMPLE_START"
+                with m.Else():
+                    m.next = "BIAS"
+
+            with m.State("BIAS"):
+                m.d.comb += b_rd.addr.eq(bias_ptr)
+                m.d.sync += [bias_ptr.eq(bias_ptr + 1), bias_load.eq(1), next_chunk.eq(0),
+                             bits.eq(0), loading.eq(0)]
+                m.next = "ACC"
+
+            with m.State("ACC"):
+                with m.If(loading):
+                    mask = Mux(chunk_is_last, last_mask, (1 << sw) - 1)
+                    m.d.sync += [bits.eq(a_rd.data & mask), loading.eq(0)]
+                with m.Else():
+                    lowest = Signal(max(1, sw_bits))
+                    for k in reversed(range(sw)):
+                        with m.If(bits[k]):
+                            m.d.comb += lowest.eq(k)
+                    remaining = Signal(sw)
+                    m.d.comb += remaining.eq(bits & (bits - 1))       # clears the lowest bit
+                    row = Cat(lowest[:sw_bits], chunk)[:tr_bits]      # row within the tile
+                    m.d.comb += w_rd.addr.eq(Cat(row, chunk_tile))
+                    m.d.sync += [w_read.eq(bits != 0), bits.eq(remaining)]
+                    with m.If(remaining == 0):
+                        with m.If(next_chunk != chunks):
+                            m.d.comb += a_rd.addr.eq(act_read_base + next_chunk)
+                            m.d.sync += [
+                                chunk.eq(next_chunk), next_chunk.eq(next_chunk + 1),
+                                chunk_is_last.eq(next_chunk == chunks - 1),
+                                chunk_tile.eq(tile_ptr + (next_chunk >> (tr_bits - sw_bits))),
+                                loading.eq(1)]
+                        with m.Else():
+                            m.next = "FLUSH"
+
+            with m.State("FLUSH"):                  # the last weight row is on w_rd.data
+                m.next = "FLUSH_ADD"
+
+            with m.State("FLUSH_ADD"):              # ... and is being added
+                m.d.sync += [tile_ptr.eq(tile_ptr + row_tiles), column.eq(0)]
+                m.next = "DRAIN"
+
+            with m.State("DRAIN"):
+                m.d.sync += [shifted.eq(accs[0] >> shift), shifted_addr.eq(z_ptr),
+                             shifted_valid.eq(1)]
+                m.d.sync += [a.eq(b) for a, b in zip(accs, accs[1:])]
+                m.d.sync += [z_ptr.eq(z_ptr + 1), left.eq(left - 1), column.eq(column + 1)]
+                with m.If(left == 1):
+                    with m.If((layer == 0) & (sample == 0)):
+                        m.d.sync += [kept_tile_ptr.eq(tile_ptr), kept_bias_ptr.eq(bias_ptr)]
+                    m.next = "DRAIN_TAIL"
+                with m.Elif(column == tc - 1):
+                    m.next = "BIAS"
+
+            with m.State("DRAIN_TAIL"):             # the last two writes land
+                m.next = "DRAIN_TAIL_2"
+
+            with m.State("DRAIN_TAIL_2"):
+                m.next = "SAMPLE_START"
+
+            with m.State("SAMPLE_START"):
+                m.d.comb += z_rd.addr.eq(z_base)
+                m.d.sync += [neuron_index.eq(0), packed.eq(0)]
+                m.next = "SAMPLE"
+
+            with m.State("SAMPLE"):
+                with m.If(self.noise.valid):
+                    m.d.comb += [self.noise.ready.eq(1), neuron.valid.eq(1),
+                                 z_rd.addr.eq(z_base + neuron_index + 1)]
+                    m.d.sync += neuron_index.eq(neuron_index + 1)
+                    with m.If(neuron_index == n_out - 1):
+                        m.next = "SAMPLE_TAIL"
+                with m.Else():
+                    m.d.comb += z_rd.addr.eq(z_base + neuron_index)
+                    m.d.sync += noise_wait.eq(noise_wait + 1)
+
+            with m.State("SAMPLE_TAIL"):            # the neuron pipeline empties
+                m.next = "SAMPLE_TAIL_2"
+
+            with m.State("SAMPLE_TAIL_2"):
+                m.next = "NEXT"
+
+            with m.State("NEXT"):
+                with m.If(~last_layer):
+                    m.d.sync += layer.eq(layer + 1)
+                    m.next = "LAYER"
+                with m.Else():
+                    m.d.sync += votes.eq(counts[best_class] + 1)
+                    m.next = "VOTE"
+
+            with m.State("VOTE"):
+                m.d.sync += counts[best_class].eq(votes)
+                with m.If((votes > top_count) |
+                          ((votes == top_count) & (best_class < prediction))):
+                    m.d.sync += [top_count.eq(votes), prediction.eq(best_class)]
+                m.d.sync += [layer.eq(0), sample.eq(sample + 1)]
+                with m.If(sample == samples - 1):
+                    m.d.sync += done.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.next = "LAYER"
+        return m
+
+    def _write_reg(self, m, addr, value, bad, layers, samples, seed, sizes, shifts, size_limit):
+        p = self.params
+        fields = [(Reg.LAYERS, layers, 1, p.max_layers),
+                  (Reg.SAMPLES, samples, 1, p.max_samples),
+                  (Reg.SEED, seed, 0, (1 << p.lfsr_length) - 1)]
+        fields += [(Reg.SIZE + k, sizes[k], 1, p.max_inputs if k == 0 else size_limit)
+                   for k in range(p.max_layers + 1)]
+        fields += [(Reg.SHIFT + l, shifts[l], 0, MAX_SHIFT) for l in range(p.max_layers)]
+        with m.Switch(addr):
+            for address, register, lo, hi in fields:
+                with m.Case(address):
+                    # Short comparisons: the bits above the register's width must be zero.
+                    width = hi.bit_length()
+                    low = value[:width]
+                    with m.If((value[width:] == 0) & (low >= lo) & (low <= hi)):
+                        m.d.sync += register.eq(low)
+                    with m.Else():
+                        m.d.comb += bad.eq(1)
+            with m.Default():
+                m.d.comb += bad.eq(1)
+
+    def _read_reg(self, m, addr, answer, bad, layers, samples, seed, sizes, shifts, counts,
+                  prediction, cycles, noise_wait, dropped, status):
+        p = self.params
+        fields = [(Reg.STATUS, status), (Reg.LAYERS, layers), (Reg.SAMPLES, samples),
+                  (Reg.SEED, seed), (Reg.PREDICTION, prediction), (Reg.CYCLES, cycles),
+                  (Reg.NOISE_WAIT, noise_wait), (Reg.DROPPED, dropped)]
+        fields += [(Reg.SIZE + k, sizes[k]) for k in range(p.max_layers + 1)]
+        fields += [(Reg.SHIFT + l, shifts[l]) for l in range(p.max_layers)]
+        fields += [(Reg.COUNT + c, counts[c]) for c in range(p.max_classes)]
+        with m.Switch(addr):
+            for address, register in fields:
+                with m.Case(address):
+                    m.d.comb += answer.eq(register)
+            with m.Default():
+                m.d.comb += bad.eq(1)

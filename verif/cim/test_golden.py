@@ -1,0 +1,136 @@
+"""The CIM macro's golden model against plain integer arithmetic and the layer-level reference."""
+
+
+import numpy as np
+import pytest
+
+from cimforge.golden.cim import (LSB, MSB, PROP, STANDBY, CimMacroModel, Counter,
+                                       LayerConfig, Op, bits_to_int, encode, if_layer, modes_for,
+                                       modes_valid, saturate, wrap)
+from cimforge.params import ParamError
+from cimforge.params.cim_macro import CimMacroParams
+from cimforge.verif.cim.stimulus import config_of, random_shape
+from cimforge.verif import seeds
+
+PARAMS = CimMacroParams(rows=128, cols=48, max_slices=32)
+
+
+def load_values(model, config, base, values, bits):
+    for k, row in enumerate(config.pack(values, bits)):
+        model.execute(encode(model.p, Op.LOAD, base + k, 0, bits_to_int(row)))
+
+
+def configured(config):
+    model = CimMacroModel(PARAMS)
+    model.run(encode(PARAMS, *c) for c in config.commands(PARAMS))
+    return model
+
+
+@pytest.mark.parametrize("index", range(40))
+def test_acc_and_fire_equal_integer_arithmetic(index):
+    """Any shape: ACC gives (V + W) mod 2^B_V or saturated, FIRE compares and resets per lane."""
+    rng = seeds.rng("acc-fire", index)
+    config = config_of(random_shape(PARAMS, rng), PARAMS)
+    b_v, b_w, lanes = config.b_v, config.b_w, len(config.lanes)
+    model = configured(config)
+    rand = lambda bits: [rng.randint(-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+                         for _ in range(lanes)]
+    v, th = np.array(rand(b_v)), np.array(rand(b_v))
+    load_values(model, config, 0, v, b_v)
+    load_values(model, config, 80, th, b_v)
+    for _ in range(4):
+        w = np.array(rand(b_w))
+        load_values(model, config, 40, w, b_w)
+        model.execute(encode(PARAMS, Op.ACC, 40, 0))
+        v = saturate(v + w, b_v) if config.saturate else wrap(v + w, b_v)
+        assert config.unpack(model.array, b_v).tolist() == v.tolist()
+    model.execute(encode(PARAMS, Op.FIRE, 0, 80))
+    fired = v >= th
+    v = np.where(fired, wrap(v - th, b_v) if config.subtract else 0, v)
+    assert config.unpack(model.array, b_v).tolist() == v.tolist()
+    assert model.spikes == [msb for (lsb, msb), f in zip(config.lanes, fired) if f]
+
+
+def test_fully_connected_layer_matches_layer_reference():
+    """A whole IF layer (6 neurons in 8-bit lanes, 12 inputs, 3 timesteps) run command by
+    command equals the layer-level reference timestep by timestep."""
+    rng = seeds.np_rng("fc-layer")
+    neurons, inputs, b_w, b_v = 6, 12, 4, 12
+    config = LayerConfig(modes_for([8] * neurons, PARAMS.cols), b_w, b_v)
+    weights = rng.integers(-8, 8, size=(inputs, neurons))
+    model = configured(config)
+    v = np.zeros(neurons, dtype=np.int64)
+    s_w = config.slices(b_w, 8)
+    w_base, v_row, th_row = 10, 0, 4
+    for i in range(inputs):
+        load_values(model, config, w_base + i * s_w, weights[i], b_w)
+    load_values(model, config, th_row, [9] * neurons, b_v)
+    for _ in range(3):
+        spikes_in = list(np.flatnonzero(rng.random(inputs) < 0.5))
+        for i in spikes_in:
+            model.execute(encode(PARAMS, Op.ACC, w_base + i * s_w, v_row))
+        before = len(model.spikes)
+        model.execute(encode(PARAMS, Op.FIRE, v_row, th_row))
+        v, fired = if_layer(v, weights, spikes_in, 9, b_v)
+        assert config.unpack(model.array[v_row:], b_v).tolist() == v.tolist()
+        lanes_fired = [config.lanes.index(next(l for l in config.lanes if l[1] == c))
+                       for c in model.spikes[before:]]
+        assert lanes_fired == list(np.flatnonzero(fired))
+    assert model.counters[Counter.ACC_EVENTS] > 0
+
+
+def test_mode_rules():
+    assert modes_valid([MSB, LSB, MSB, STANDBY, LSB, PROP, PROP, MSB])
+    assert not modes_valid([PROP, MSB])                 # PROP outside a lane
+    assert not modes_valid([LSB, PROP])                 # lane never ends
+    assert not modes_valid([LSB, STANDBY, MSB])         # lane interrupted
+    assert not modes_valid([LSB, LSB, MSB])             # lane restarted
+    lanes = [MSB, LSB, MSB, STANDBY, LSB, PROP, PROP, MSB]
+    assert modes_valid(lanes, lane_limit=4)
+    assert not modes_valid(lanes, lane_limit=3)         # the 4-column lane is too wide
+    assert modes_valid([MSB] * 5, lane_limit=1)
+
+
+def test_bad_commit_keeps_configuration():
+    config = LayerConfig(modes_for([4, 4], 16), 4, 8)
+    params = CimMacroParams(rows=16, cols=16, max_slices=8)
+    model = CimMacroModel(params)
+    model.run(encode(params, *c) for c in config.commands(params))
+    mode = model.mode.copy()
+    bad = np.zeros(16, dtype=np.uint8)
+    bad[3] = PROP                                        # PROP with nothing below
+    model.execute(encode(params, Op.PLANE, 0, 0, bits_to_int(bad & 1)))
+    model.execute(encode(params, Op.PLANE, 1, 0, bits_to_int(bad >> 1)))
+    model.execute(encode(params, Op.COMMIT, 1, 0))
+    assert model.counters[Counter.DROPPED] == 1
+    assert model.mode.tolist() == mode.tolist() and model.n == config.n
+
+
+def test_pack_unpack_round_trip():
+    config = LayerConfig(modes_for([1, 3, 5, 16], 32, [0, 1, 2, 0]), 7, 19)
+    values = [-(1 << 18), 123, -5, (1 << 18) - 1]
+    assert config.unpack(config.pack(values, 19), 19).tolist() == values
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"rows": 1}, "'rows' = 1 is out of range"),
+    ({"cols": 0}, "'cols' = 0 is out of range"),
+    ({"rows": 8, "max_slices": 9}, "must not exceed rows"),
+    ({"counter_width": 4}, "'counter_width' = 4 is out of range"),
+])
+def test_bad_parameters(kwargs, fragment):
+    with pytest.raises(ParamError, match=fragment):
+        CimMacroParams(**kwargs)
+
+
+def test_layer_config_errors():
+    with pytest.raises(ValueError, match="invalid mode vector"):
+        LayerConfig(np.array([PROP, MSB]), 1, 2)
+    with pytest.raises(ValueError, match="B_W <= B_V"):
+        LayerConfig(modes_for([4], 4), 9, 8)
+    with pytest.raises(ValueError, match="allows 4"):
+        LayerConfig(modes_for([1], 4), 1, 8).planes(CimMacroParams(rows=8, cols=4,
+                                                                   max_slices=4))
+    with pytest.raises(ValueError, match="at most max_lane = 8"):
+        LayerConfig(modes_for([9], 16), 4, 8).commands(CimMacroParams(rows=32, cols=16,
+                                                                      max_lane=8))
