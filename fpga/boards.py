@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io
 
+from ..blocks import get
 from ..params.uart_bridge import UartBridgeParams
 from .flow import CLASSIC_ABC_ECP5, CLASSIC_ABC_NAME, DoesNotFit, FlowError
 
@@ -89,7 +91,6 @@ class BoardTop(Elaboratable):
         self.board_name, self.design = board_name, design
 
     def elaborate(self, platform):
-        from ..blocks import get
         m = Module()
         params = bridge_params(self.board_name, self.design,
                                int(platform.default_clk_frequency))
@@ -230,7 +231,6 @@ def program_command(board_name: str, design: str, out_dir: Path) -> list[str]:
 
 def program(board_name: str, design: str, out_dir: Path, dry_run: bool = False) -> list[str]:
     """Program the board (or, with dry_run, only return the command)."""
-    import subprocess
     command = program_command(board_name, design, out_dir)
     if dry_run:
         return command

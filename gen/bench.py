@@ -194,13 +194,11 @@ def bench_aer_load(work: Path, quick: bool) -> list[dict]:
     loads = AER_LOADS[::2] if quick else AER_LOADS
     rows = []
     for pattern in AER_PATTERNS:
-        out = (work / f"aer_load_{pattern}.json").resolve()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        harness.run("verilator", params, "cimforge.verif.aer.bench_load",
-                    name=f"load_{pattern}", quiet=True,
-                    args={"pattern": pattern, "loads": list(loads), "out": str(out),
-                          "warmup": 200, "cycles": 600 if quick else 1500})
-        for r in json.loads(out.read_text()):
+        run = harness.run("verilator", params, "cimforge.verif.aer.bench_load",
+                          name=f"load_{pattern}", quiet=True,
+                          args={"pattern": pattern, "loads": list(loads),
+                                "warmup": 200, "cycles": 600 if quick else 1500})
+        for r in harness.measurements(run)["loads"]:
             rows.append({"pattern": pattern, **r})
             print(f"  aer 4x4 {pattern} offered {r['offered']:.3f}: throughput "
                   f"{r['throughput']:.3f} flits/core/cycle, latency {r['latency_mean']:.1f} "

@@ -2,14 +2,18 @@
 inference, the stochastic neurons' statistics from the RTL, golden-model speed, FPGA resources.
 """
 
-import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .blocks import get
 from .fpga.bench_rows import fpga_rows
+from .golden.raca import RacaModel, cycles, mix_seed
+from .raca_workload import golden_accuracy, load_dataset, load_network, network_path, preset_params
+from .verif import harness
+from .verif.raca.stimulus import stats_params
 
 ACCURACY_T = (1, 2, 4, 8, 16, 32, 64)
 RTL_IMAGES = 100
@@ -18,7 +22,6 @@ RTL_IMAGES = 100
 def bench_accuracy(work: Path, quick: bool) -> list[dict]:
     """Test-split accuracy of the shipped networks: the deterministic float network and the
     golden model (bit-exact with the RTL) for each T; image k seeded with mix_seed(k)."""
-    from .raca_workload import golden_accuracy, load_network, network_path
     rows = []
     for name in ("digits", "mnist"):
         with np.load(network_path(name)) as data:
@@ -37,17 +40,14 @@ def bench_rtl_mnist(work: Path, quick: bool) -> list[dict]:
     """The MNIST network through the RTL (Verilator, `mnist` preset) for every T: each image's
     prediction, vote counts and cycle count equal the golden model's (the testbench asserts
     it, image by image)."""
-    from .verif import harness
-    out = (work / "raca_rtl_mnist.json").resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     images = 10 if quick else RTL_IMAGES
     start = time.perf_counter()
-    harness.run("verilator", get("raca").configure("mnist"), "cimforge.verif.raca.tb_workload",
-                name="bench_mnist", quiet=True,
-                args={"dataset": "mnist", "images": images, "samples": list(ACCURACY_T),
-                      "gap": 0, "stall": 0, "out": str(out)})
+    run = harness.run("verilator", get("raca").configure("mnist"),
+                      "cimforge.verif.raca.tb_workload", name="bench_mnist", quiet=True,
+                      args={"dataset": "mnist", "images": images, "samples": list(ACCURACY_T),
+                            "gap": 0, "stall": 0})
     elapsed = time.perf_counter() - start
-    record = json.loads(out.read_text())["images"]
+    record = harness.measurements(run)["images"]
     rows = []
     for t in ACCURACY_T:
         runs = [r for r in record if r["samples"] == t]
@@ -66,10 +66,7 @@ def bench_cycles(work: Path, quick: bool) -> list[dict]:
     """Cycles per inference from the cycle model (equal to the RTL's CYCLES register: every
     RTL test checks it) on the first 50 test images, vs T, for the shipped networks with
     tile_cols = 128, 32 and 8 neurons summed per cycle."""
-    from dataclasses import replace
 
-    from .golden.raca import RacaModel, cycles, mix_seed
-    from .raca_workload import load_dataset, load_network
     rows = []
     for name, preset in (("digits", "digits"), ("mnist", "mnist")):
         data, net = load_dataset(name), load_network(name)
@@ -91,18 +88,13 @@ def bench_cycles(work: Path, quick: bool) -> list[dict]:
 def bench_statistics(work: Path, quick: bool) -> list[dict]:
     """Firing frequency vs the sigmoid (and the gauss form vs the probit), and winner
     frequencies vs softmax, from the RTL (Verilator)."""
-    from .verif import harness
-    from .verif.raca.stimulus import stats_params
     rows = []
     for neuron in ("sigmoid", "gauss"):
-        out = (work / f"raca_stats_{neuron}.json").resolve()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.unlink(missing_ok=True)
-        harness.run("verilator", stats_params(neuron), "cimforge.verif.raca.tb_stats",
-                    name=f"bench_stats_{neuron}", quiet=True,
-                    args={"inferences": 100 if quick else 1000, "points": 16,
-                          "wta_samples": 4095, "gap": 0, "stall": 0, "out": str(out)})
-        result = json.loads(out.read_text())
+        run = harness.run("verilator", stats_params(neuron), "cimforge.verif.raca.tb_stats",
+                          name=f"bench_stats_{neuron}", quiet=True,
+                          args={"inferences": 100 if quick else 1000, "points": 16,
+                                "wta_samples": 4095, "gap": 0, "stall": 0})
+        result = harness.measurements(run)
         rows.append({"neuron": neuron, "firing": result[f"firing_{neuron}"],
                      "wta": result["wta"]})
         worst = max(abs(r["fired"] / r["trials"] - r["ideal"]) for r in rows[-1]["firing"])
@@ -114,8 +106,6 @@ def bench_statistics(work: Path, quick: bool) -> list[dict]:
 def bench_golden_speed(work: Path, quick: bool) -> list[dict]:
     """Golden-model inferences per second on one core (noise generation included), and weight
     additions (SOP) per second."""
-    from .golden.raca import RacaModel, mix_seed
-    from .raca_workload import load_dataset, load_network, preset_params
     rows = []
     for name in ("digits", "mnist"):
         params, data, net = preset_params(name), load_dataset(name), load_network(name)

@@ -11,14 +11,13 @@ from amaranth.lib import wiring
 
 from .hdl.aer.mesh import AerMesh
 from .hdl.aer.router import AerRouter
-from .hdl.common.axis_top import AxisTop
 from .hdl.cim.macro import CimMacro
+from .hdl.common.axis_top import AxisTop
 from .hdl.common.combined import Combined
+from .hdl.host.uart_bridge import UartBridge
 from .hdl.raca.lfsr_bank import LfsrBank
 from .hdl.raca.top import RacaTop
-from .hdl.host.uart_bridge import UartBridge
-from .params import ParamError, Params, aer_mesh, cim_macro, combined, lfsr_bank, raca
-from .params import uart_bridge
+from .params import ParamError, Params, aer_mesh, cim_macro, combined, lfsr_bank, raca, uart_bridge
 from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
 from .params.combined import CombinedParams

@@ -1,4 +1,7 @@
-"""`cimforge` command line: list blocks, generate Verilog, run the demo and the benchmarks."""
+"""`cimforge` command line: list blocks, generate Verilog, run the demo and the benchmarks.
+
+Each command imports what it needs when it runs (Amaranth, the simulators' harness, the FPGA
+flow), so `cimforge --help` and argument errors answer at once."""
 
 import argparse
 import sys

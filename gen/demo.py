@@ -6,13 +6,14 @@ import time
 from pathlib import Path
 
 from .blocks import BLOCKS
+from .emit import emit
+from .golden.lfsr import LfsrBankModel
+from .golden.raca import RacaModel, mix_seed
+from .raca_workload import DatasetMissing, load_dataset, load_network
+from .verif import harness
 
 
 def run(out: Path) -> int:
-    from .emit import emit
-    from .golden.lfsr import LfsrBankModel
-    from .verif import harness
-
     print("== Verilog for every block (default configuration)")
     for block in BLOCKS.values():
         params = block.configure(None, [])
@@ -49,10 +50,6 @@ def run(out: Path) -> int:
 
 def raca_demo(out: Path, images: int = 4, samples: int = 8) -> int:
     """A few MNIST test images through the RACA RTL (Verilator), checked against the model."""
-    from .golden.raca import RacaModel, mix_seed
-    from .raca_workload import DatasetMissing, load_dataset, load_network
-    from .verif import harness
-
     params = BLOCKS["raca"].configure("mnist", [])
     print(f"\n== RACA: the shipped 784-256-10 MNIST network, first {images} test images, "
           f"T = {samples} (RTL in Verilator vs the golden model)")

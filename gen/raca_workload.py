@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blocks import get
 from .golden.raca import MAX_SHIFT, Network, RacaModel, mix_seed
 from .params.raca import RacaParams
 
@@ -171,7 +172,6 @@ def load_network(name: str) -> Network:
 
 
 def preset_params(name: str) -> RacaParams:
-    from .blocks import get
     return get("raca").configure(name)
 
 

@@ -28,8 +28,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..params.aer_mesh import (CORE_COUNTERS, COUNTERS_PER_CORE, GLOBAL_COUNTERS, PORTS,
-                               AerMeshParams)
+from ..params.aer_mesh import (
+    CORE_COUNTERS,
+    COUNTERS_PER_CORE,
+    GLOBAL_COUNTERS,
+    PORTS,
+    AerMeshParams,
+)
 
 LOCAL, NORTH, EAST, SOUTH, WEST = range(5)
 

@@ -46,8 +46,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..params.cim_macro import (COMMIT_FLAGS, LSB, MSB, PROP, SATURATE_BUBBLES, STANDBY,
-                                 CimMacroParams, Counter, Op)
+from ..params.cim_macro import (
+    COMMIT_FLAGS,
+    LSB,
+    MSB,
+    PROP,
+    SATURATE_BUBBLES,
+    STANDBY,
+    CimMacroParams,
+    Counter,
+    Op,
+)
 
 DETERMINISTIC = [c for c in Counter if c not in (Counter.BUSY, Counter.WAITS)]
 

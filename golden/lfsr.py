@@ -26,6 +26,7 @@ from ..params import gf2
 from ..params.lfsr_bank import LfsrBankParams, lane_maps, lane_state
 from ..params.lfsr_polynomials import polynomials
 
+
 @cache
 def leap_power(poly: int, width: int, level: int) -> tuple[int, ...]:
     """The state map of 2^level words (width * 2^level steps)."""

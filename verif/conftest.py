@@ -9,7 +9,6 @@ registered before pytest finds this file.)
 import os
 
 import pytest
-
 from cimforge.verif.harness import SIMULATORS, SimulatorMissing, check_simulator
 
 

@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import cimforge.hdl
 
 from ..blocks import get
 from ..emit import emit
+from ..fpga.netlist import cell_models, synthesize
 from ..params import Params
 from .seeds import session_seed
 
@@ -154,7 +156,6 @@ def _simulator(sim: str, **kwargs):
 
 def gate_level_sources(params: Params, family: str) -> list[Path]:
     """The configuration's netlist synthesised for `family`, and the cell models (once)."""
-    from ..fpga.netlist import cell_models, synthesize
     verilog = emit_once(params)
     directory = config_dir(params) / f"gates-{family}"
     with _locked(directory):
@@ -162,6 +163,16 @@ def gate_level_sources(params: Params, family: str) -> list[Path]:
         if not netlist.exists():
             synthesize(verilog, params.block, family, directory)
     return [netlist, cell_models(family)]
+
+
+# What a testbench `measure`s, in its run folder.
+MEASUREMENTS = "measurements.json"
+
+
+def measurements(run_dir: Path) -> dict:
+    """The measurements a run's testbench recorded (`testbench.measure`), by name."""
+    path = run_dir / MEASUREMENTS
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=None,
@@ -175,7 +186,7 @@ def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=No
     over yosys' cell models instead of the RTL.
 
     Raises `SimulatorMissing` if the simulator is not installed, and fails (SystemExit from
-    cocotb-test) if any cocotb test fails. Returns the run directory.
+    cocotb-test) if any cocotb test fails. Returns the run directory (see `measurements`).
     """
     check_simulator(sim)
     seed = session_seed() if seed is None else seed
@@ -188,6 +199,7 @@ def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=No
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / "results.xml"
     results.unlink(missing_ok=True)           # a crashed run must not pass on old results
+    (run_dir / MEASUREMENTS).unlink(missing_ok=True)
     env = {"CIMFORGE_PARAMS": params.as_json(), "CIMFORGE_ARGS": json.dumps(args or {})}
     common = dict(toplevel=params.block, module=module, verilog_sources=[str(v) for v in sources],
                   sim_build=str(build_dir), work_dir=str(run_dir), timescale="1ns/1ps",
@@ -203,7 +215,6 @@ def run(sim: str, params: Params, module: str, *, name: str = "run", testcase=No
 @contextmanager
 def _log_to(path: Path, enabled: bool):
     """Send cocotb-test's log (the simulator's output) to a file instead of the console."""
-    import logging
     if not enabled:
         yield
         return

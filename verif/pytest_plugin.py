@@ -8,7 +8,6 @@ rerun it with.
 import os
 
 import pytest
-
 from cimforge.verif import seeds
 
 

@@ -7,11 +7,10 @@ import os
 import random
 
 import cocotb
-from cocotb.triggers import ClockCycles
-
 from cimforge.verif import testbench
 from cimforge.verif.stream_rules import StreamProtocolError
 from cimforge.verif.streams import StreamSink
+from cocotb.triggers import ClockCycles
 
 
 async def run(dut):

@@ -5,7 +5,6 @@ programming command's error paths. Full place and route of every board and desig
 import json
 
 import pytest
-
 from cimforge import cli
 from cimforge.fpga import boards, flow
 
@@ -14,7 +13,6 @@ def tiny_bench_design(tmp_path):
     """The `tiny` LFSR bank inside the bench shell, as Verilog: a design that builds in
     seconds."""
     from amaranth.back import verilog
-
     from cimforge.blocks import get
     from cimforge.fpga.bench_shell import BenchShell
     block = get("lfsr_bank")
@@ -61,9 +59,9 @@ def test_program_dry_run_and_errors(tmp_path, capsys):
 
 
 def test_combined_design_exposes_every_core():
+    from amaranth.hdl import Fragment
     from cimforge.blocks import get
     from cimforge.hdl.host.uart_bridge import stream_ports
-    from amaranth.hdl import Fragment
     core = get("combined").core(get("combined").configure("ecp5"))
     inputs, outputs = stream_ports(core)
     assert "raca_cmd" in inputs and "lfsr_bank_seed" in inputs and "cim_macro_cmd" in inputs

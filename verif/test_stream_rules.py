@@ -12,10 +12,9 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
-from cocotb_test.simulator import run
-
 from cimforge.verif import seeds
 from cimforge.verif.stream_rules import StreamProtocolError, checked
+from cocotb_test.simulator import run
 
 BREAKS = ("none", "drop", "change")
 

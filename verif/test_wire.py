@@ -4,7 +4,6 @@
 import pytest
 from amaranth.hdl import Shape
 from amaranth.lib import data
-
 from cimforge.blocks import BLOCKS
 from cimforge.hdl.common.wire import struct_layout
 from cimforge.params.wire import Field, Format, FormatError

@@ -1,12 +1,14 @@
 """The start of every cocotb testbench: configuration, clock, reset, idle streams, seed."""
 
+import json
 import random
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
-from .harness import testbench_config
+from .harness import MEASUREMENTS, testbench_config
 
 CLOCK_NS = 10
 
@@ -34,3 +36,13 @@ async def reset(dut, *, sources=(), sinks=(), idle=None, reset_cycles: int = 3):
         getattr(dut, name).value = value
     await ClockCycles(dut.clk, reset_cycles)
     dut.rst.value = 0
+
+
+def measure(name: str, value) -> None:
+    """Record a measurement of this run (any JSON value) in the run folder, where
+    `harness.measurements(run)` reads it back: testbenches report what they measured, and the
+    benchmarks decide what to keep."""
+    path = Path(MEASUREMENTS)              # cocotb runs in the run folder
+    values = json.loads(path.read_text()) if path.exists() else {}
+    values[name] = value
+    path.write_text(json.dumps(values, indent=1))

@@ -8,6 +8,7 @@ what is allowed.
 """
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -99,7 +100,6 @@ class Params:
 
     def key(self) -> str:
         """A short stable name for this configuration (used for build directories)."""
-        import hashlib
         return hashlib.sha1(self.as_json().encode()).hexdigest()[:10]
 
 

@@ -44,6 +44,29 @@ class Reg(IntEnum):
     COUNT = 32          # COUNT + c, ro: votes for class c
 
 
+@dataclass(frozen=True)
+class Register:
+    """One entry of the RACA core's register map (`RacaParams.registers`).
+
+    `name` is the core's port that holds it; registers of one name form an array (`index`:
+    SIZE + k is `size[k]`). A write to a writable register takes a value in [`lo`, `hi`] and
+    anything else is dropped and counted; a write to a read-only one, or to or from an address
+    with no register, likewise."""
+    name: str
+    address: int
+    width: int
+    writable: bool
+    doc: str
+    index: int | None = None
+    lo: int = 0
+    hi: int = 0
+    init: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.name if self.index is None else f"{self.name}{self.index}"
+
+
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -162,6 +185,45 @@ class RacaParams(Params):
     @property
     def count_width(self) -> int:
         return self.max_samples.bit_length()
+
+    @property
+    def size_limit(self) -> int:
+        """The most neurons a layer after the inputs may have."""
+        return max(self.max_hidden, self.max_classes) if self.max_layers > 1 else self.max_classes
+
+    @cached_property
+    def registers(self) -> list[Register]:
+        """The register map (READ_REG / WRITE_REG addresses `Reg`), read by the RTL, the
+        emitted metadata and the docs."""
+        rw = lambda name, address, hi, doc, lo=1, index=None, init=0: Register(
+            name, address, hi.bit_length(), True, doc, index, lo, hi, init)
+        ro = lambda name, address, width, doc, index=None: Register(
+            name, address, width, False, doc, index)
+        sizes = self.max_sizes(self.max_layers)
+        size_width = max(self.max_inputs, self.size_limit).bit_length()
+        registers = [
+            ro("status", Reg.STATUS, 3, "bit 0 busy, bit 1 done, bit 2 the last START refused"),
+            rw("layers", Reg.LAYERS, self.max_layers, "weight layers of the network",
+               init=self.max_layers),
+            rw("samples", Reg.SAMPLES, self.max_samples, "T: samples per inference", init=1),
+            rw("seed", Reg.SEED, (1 << self.lfsr_length) - 1, "noise seed, sent at START",
+               lo=0),
+            ro("prediction", Reg.PREDICTION, max(1, (self.max_classes - 1).bit_length()),
+               "the last inference's class"),
+            ro("cycles", Reg.CYCLES, REG_BITS, "cycles of the last inference"),
+            ro("noise_wait", Reg.NOISE_WAIT, REG_BITS, "cycles it waited for noise"),
+            ro("dropped", Reg.DROPPED, REG_BITS, "commands dropped since reset"),
+        ]
+        for k, init in enumerate(sizes):
+            hi, what = (self.max_inputs, "inputs") if k == 0 else (self.size_limit,
+                                                                   f"layer {k}'s neurons")
+            registers.append(Register("size", Reg.SIZE + k, size_width, True, f"n_{k}: {what}",
+                                      k, 1, hi, init))
+        registers += [rw("shift", Reg.SHIFT + l, MAX_SHIFT, f"right shift of layer {l}'s sums",
+                         lo=0, index=l) for l in range(self.max_layers)]
+        registers += [ro("count", Reg.COUNT + c, self.count_width, f"votes for class {c}", c)
+                      for c in range(self.max_classes)]
+        return registers
 
     # -- wire formats ---------------------------------------------------------------------
     @cached_property

@@ -10,12 +10,17 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...params.aer_mesh import (CORE_COUNTERS, COUNTERS_PER_CORE, GLOBAL_COUNTERS, PORTS,
-                               AerMeshParams)
-from .injector import AerInjector
-from .router import AerRouter
+from ...params.aer_mesh import (
+    CORE_COUNTERS,
+    COUNTERS_PER_CORE,
+    GLOBAL_COUNTERS,
+    PORTS,
+    AerMeshParams,
+)
 from ..common.counter_file import CounterFile
 from ..common.wire import struct_layout
+from .injector import AerInjector
+from .router import AerRouter
 
 
 class AerMesh(wiring.Component):
@@ -29,7 +34,8 @@ class AerMesh(wiring.Component):
             for x in range(p.cols):
                 members[f"inject_{x}_{y}"] = In(stream.Signature(inject))
                 members[f"eject_{x}_{y}"] = Out(stream.Signature(flit))
-        members.update(table=In(stream.Signature(struct_layout(p.table_write_format))),
+        members.update(table=In(stream.Signature(struct_layout(p.table_write_format),
+                                                 always_ready=True)),
                        ctl=In(stream.Signature(struct_layout(p.ctl_format))),
                        stat=Out(stream.Signature(p.counter_width)),
                        idle=Out(1))
@@ -66,8 +72,7 @@ class AerMesh(wiring.Component):
                    (head.count <= p.table_entries))
         dest_ok = write.index < p.table_entries
         accept = Signal()
-        m.d.comb += [self.table.ready.eq(1),
-                     accept.eq(core_ok & (write.dest & dest_ok | ~write.dest & head_ok))]
+        m.d.comb += accept.eq(core_ok & (write.dest & dest_ok | ~write.dest & head_ok))
         table_dropped = Signal()
         m.d.comb += table_dropped.eq(self.table.valid & ~accept)
         we_head = Signal(p.cores)

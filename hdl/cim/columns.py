@@ -21,8 +21,8 @@ from amaranth.lib.wiring import In, Out
 
 from ...params.cim_macro import COLUMN_GROUP as GROUP
 from ...params.cim_macro import LSB, MSB, PROP, STANDBY, CimMacroParams
-from .lane_scan import broadcast_down, carry_prefix, carry_suffix, named_signals
 from ..common.wire import struct_layout
+from .lane_scan import broadcast_down, carry_prefix, carry_suffix, named_signals
 
 
 class Step(enum.Enum, shape=3):

@@ -1,24 +1,20 @@
 """Turns a FIRE's fired-lane mask into a stream of column indices, lowest first, one per cycle.
 
-A flat search of a 256-bit mask (find the lowest set bit, clear it, in one cycle) was the
-256-column macro's critical path (61 MHz on the ECP5-25F, nearly all of it routing across the
-row). So the mask is cut into groups of `GROUP` bits and searched in two registered stages:
+A search across the whole row in one cycle is a long routed path at 256 columns, so the mask is
+cut into groups of `GROUP` bits and searched in two registered stages:
 
 * stage 1 holds the next non-empty group's word: it picks the lowest group still to come from
   a `groups`-bit vector (the loaded mask itself stays unchanged until the next load). That
   group is kept one-hot in a register of its own, computed a step ahead, so the word select
-  is a plain AND-OR from registers (the priority search on the way to it was the tinyodin
-  preset's critical path at 96.6 MHz);
+  is a plain AND-OR from registers;
 * stage 2 serializes one word, lowest bit first, and takes stage 1's word in the cycle its
   last bit goes out, so a run of spikes has no gap between groups.
 
 `load` registers the mask and each group's any-bit-set flag; the first group is picked from
 the flags a cycle later. The mask comes from every column across the array, so both of its
-routes end at a flip-flop after at most the group's OR: picking the first group straight from
-it was the tinyodin preset's critical path at 97.4 MHz, and picking it from the registered
-mask (the flags' OR then ran from 256 scattered flip-flops) at 87.7 MHz.
-Each stage searches at most `GROUP` (or `groups`) bits per cycle. The first spike of a FIRE
-is valid four cycles after the `load` cycle.
+routes end at a flip-flop after at most the group's OR. Each stage searches at most `GROUP`
+(or `groups`) bits per cycle. The first spike of a FIRE is valid four cycles after the `load`
+cycle. (What each of these choices was measured against: `docs/design-history.md`.)
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal

@@ -10,8 +10,13 @@ from amaranth.hdl import Module, Shape
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .ports import forward
+
 
 class AxisTop(wiring.Component):
+    """`core` with AXI4-Stream port names (see the module docstring). Raises `TypeError` for a
+    member of `core` that is neither a stream nor a plain port."""
+
     def __init__(self, core: wiring.Component):
         self.core = core
         self._streams = {}                 # top-level prefix -> (core stream, is_source)
@@ -47,9 +52,5 @@ class AxisTop(wiring.Component):
             else:
                 m.d.comb += [port.valid.eq(valid), ready.eq(port.ready), port.payload.eq(tdata)]
         for name in self._plain:
-            top, inner = getattr(self, name), getattr(self.core, name)
-            if self.signature.members[name].flow == Out:
-                m.d.comb += top.eq(inner)
-            else:
-                m.d.comb += inner.eq(top)
+            forward(m, self.signature.members[name], getattr(self, name), getattr(self.core, name))
         return m

@@ -3,10 +3,14 @@ host bridge (or one top level) reaches them all."""
 
 from amaranth.hdl import Module
 from amaranth.lib import wiring
-from amaranth.lib.wiring import connect, flipped
+
+from .ports import forward
 
 
 class Combined(wiring.Component):
+    """`cores` (prefix -> component) side by side: core `prefix`'s port `name` is this
+    component's port `<prefix>_<name>`, of the same signature member. No logic of its own."""
+
     def __init__(self, cores: dict[str, wiring.Component]):
         self.cores = cores
         members = {}
@@ -20,14 +24,5 @@ class Combined(wiring.Component):
         for prefix, core in self.cores.items():
             m.submodules[prefix] = core
             for name, member in core.signature.members.items():
-                outer, inner = getattr(self, f"{prefix}_{name}"), getattr(core, name)
-                if member.is_signature:
-                    if member.flow == wiring.Out:
-                        connect(m, inner, flipped(outer))
-                    else:
-                        connect(m, flipped(outer), inner)
-                elif member.flow == wiring.Out:
-                    m.d.comb += outer.eq(inner)
-                else:
-                    m.d.comb += inner.eq(outer)
+                forward(m, member, getattr(self, f"{prefix}_{name}"), getattr(core, name))
         return m

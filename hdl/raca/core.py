@@ -30,14 +30,31 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ...params.raca import MAX_SHIFT, REG_BITS, Op, RacaParams, Reg
-from .neuron import RacaNeuron
+from ...params.raca import REG_BITS, Op, RacaParams
 from ..common.wire import struct_layout
+from .accumulators import TileAccumulators
+from .neuron import RacaNeuron
+from .registers import RacaRegisters
 
 
 class RacaCore(wiring.Component):
-    """Ports: `cmd` (commands in), `rdata` (READ_REG / READ_ACT answers out), `noise` (noise
-    transfers in), `seed` (one transfer at every START, for the noise source), `busy`."""
+    """The RACA control plane: host commands, the register map (`RacaRegisters`), the tile
+    datapath (`TileAccumulators`), the neuron pipeline (`RacaNeuron`) and the sequencer that
+    runs an inference (the FSM here).
+
+    Parameters: `params` (`RacaParams`: generation-time maxima; the network is set at run time).
+
+    Attributes:
+    * `cmd` (in): commands, `params.command_format` (`Op`); bad ones (unknown ops, addresses
+      out of range, register values out of range, a START whose class count is out of range)
+      are dropped and counted in the DROPPED register. While an inference runs only NOP and
+      READ_REG are taken; the others wait;
+    * `rdata` (out): READ_REG and READ_ACT answers, in command order;
+    * `noise` (in): one transfer per neuron per sample (`noise_words` words of `noise_bits`);
+      the core waits for late noise and counts the cycles (NOISE_WAIT);
+    * `seed` (out): the SEED register, once at every START, for the noise source;
+    * `busy` (out): an inference is running.
+    """
 
     def __init__(self, params: RacaParams):
         if not isinstance(params, RacaParams):
@@ -57,7 +74,7 @@ class RacaCore(wiring.Component):
         p = self.params
         tc, tr, sw = p.tile_cols, p.tile_rows, p.scan_width
         tr_bits, sw_bits = (tr - 1).bit_length(), (sw - 1).bit_length()
-        size_limit = max(p.max_hidden, p.max_classes) if p.max_layers > 1 else p.max_classes
+        size_limit = p.size_limit
         z_region = size_limit if p.max_layers > 1 else 0
         act_base = p.act_base
         act_depth = max(1, act_base[3])
@@ -77,14 +94,10 @@ class RacaCore(wiring.Component):
 
         m.submodules.neuron = neuron = RacaNeuron(p, tag_width=(size_limit - 1).bit_length() or 1)
 
-        # -- registers -------------------------------------------------------------------------
-        layers = Signal(range(p.max_layers + 1), init=p.max_layers)
-        samples = Signal(range(p.max_samples + 1), init=1)
-        seed = Signal(p.lfsr_length)
-        sizes = Array(Signal(range(max(p.max_inputs, size_limit) + 1), name=f"size{k}",
-                             init=n) for k, n in enumerate(p.max_sizes(p.max_layers)))
-        shifts = Array(Signal(range(MAX_SHIFT + 1), name=f"shift{l}")
-                       for l in range(p.max_layers))
+        # -- registers (the register map), and the state the read-only ones show -------------
+        m.submodules.registers = regs = RacaRegisters(p)
+        layers, samples, seed, sizes, shifts = (regs.layers, regs.samples, regs.seed, regs.size,
+                                                regs.shift)
         counts = Array(Signal(p.count_width, name=f"count{c}") for c in range(p.max_classes))
         prediction = Signal(range(p.max_classes))
         top_count = Signal(p.count_width)
@@ -93,6 +106,11 @@ class RacaCore(wiring.Component):
         dropped = Signal(REG_BITS)
         done = Signal()
         refused = Signal()
+        idle = Signal()
+        m.d.comb += [regs.status.eq(Cat(~idle, done, refused)), regs.prediction.eq(prediction),
+                     regs.cycles.eq(cycles), regs.noise_wait.eq(noise_wait),
+                     regs.dropped.eq(dropped)]
+        m.d.comb += [regs.count[c].eq(count) for c, count in enumerate(counts)]
 
         # -- host interface ----------------------------------------------------------------------
         # Commands are registered on entry, so decoding starts from flip-flops.
@@ -108,7 +126,6 @@ class RacaCore(wiring.Component):
 
         is_read = (cmd.op == Op.READ_REG) | (cmd.op == Op.READ_ACT)
         read_pending = Signal()
-        idle = Signal()
         m.d.comb += [
             self.busy.eq(~idle),
             # While an inference runs only NOP and READ_REG are taken; the rest waits.
@@ -123,6 +140,7 @@ class RacaCore(wiring.Component):
 
         value = cmd.data
         addr = cmd.addr
+        m.d.comb += [regs.addr.eq(addr), regs.value.eq(value)]
         bad = Signal()
         start = Signal()
         out_layer_size = sizes[layers]
@@ -131,15 +149,11 @@ class RacaCore(wiring.Component):
                 with m.Case(Op.NOP):
                     pass
                 with m.Case(Op.WRITE_REG):
-                    self._write_reg(m, addr, value, bad, layers, samples, seed, sizes, shifts,
-                                    size_limit)
+                    m.d.comb += [regs.write.eq(1), bad.eq(regs.bad)]
                 with m.Case(Op.READ_REG):
-                    answer = Signal(REG_BITS)
-                    self._read_reg(m, addr, answer, bad, layers, samples, seed, sizes, shifts,
-                                   counts, prediction, cycles, noise_wait, dropped,
-                                   Cat(~idle, done, refused))
-                    with m.If(~bad):
-                        m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(answer)]
+                    m.d.comb += [regs.read.eq(1), bad.eq(regs.bad)]
+                    with m.If(~regs.bad):
+                        m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(regs.answer)]
                 with m.Case(Op.WRITE_WEIGHT):
                     m.d.comb += bad.eq(addr >= p.weight_depth)
                     m.d.comb += [w_wr.addr.eq(addr), w_wr.data.eq(value), w_wr.en.eq(~bad)]
@@ -163,11 +177,11 @@ class RacaCore(wiring.Component):
         m.d.sync += dropped.eq(dropped + dropped_now)
 
         # -- sequencer state ---------------------------------------------------------------------
-        sample = Signal.like(samples)
+        sample = Signal(len(samples))
         layer = Signal(range(max(2, p.max_layers)))
-        n_out = Signal.like(sizes[0])
+        n_out = Signal(len(sizes[0]))
         last_layer = Signal()
-        shift = Signal.like(shifts[0])
+        shift = Signal(len(shifts[0]))
         row_tiles = Signal(range(p.weight_tiles + 1))
         tile_ptr = Signal(range(p.weight_tiles + 1))
         bias_ptr = Signal(range(p.bias_depth + 1))
@@ -187,51 +201,27 @@ class RacaCore(wiring.Component):
         bits = Signal(sw)                           # its inputs not yet accumulated
         loading = Signal()                          # the chunk is on a_rd.data this cycle
         w_read = Signal()                           # a weight row is on w_rd.data
-        w_row = Signal(tc * p.weight_width)
-        w_add = Signal()
         bias_load = Signal()
 
-        accs = [Signal(signed(p.acc_width), name=f"acc{c}") for c in range(tc)]
         left = Signal.like(n_out)                   # neurons of the layer not yet drained
         column = Signal(range(tc))
         z_ptr = Signal(range(z_region + size_limit + 1))
-        # Drain pipeline: shift, then clamp, then write.
-        shifted = Signal(signed(p.acc_width))
-        shifted_addr = Signal.like(z_ptr)
-        shifted_valid = Signal()
         clamp_hidden = Signal()
-        stored = Signal(signed(p.acc_width))
-        stored_addr = Signal.like(z_ptr)
-        stored_valid = Signal()
+        m.submodules.accumulators = accs = TileAccumulators(p, len(z_ptr))
+        m.d.comb += [accs.preset.eq(bias_load), accs.biases.eq(b_rd.data),
+                     accs.weights_valid.eq(w_read), accs.weights.eq(w_rd.data),
+                     accs.drain_addr.eq(z_ptr), accs.shift.eq(shift), accs.clamp.eq(clamp_hidden),
+                     z_wr.addr.eq(accs.z_addr), z_wr.data.eq(accs.z), z_wr.en.eq(accs.z_valid)]
 
         neuron_index = Signal.like(n_out)
         packed = Signal(sw)
         best_score = Signal(signed(neuron.score_width))
         best_class = Signal(range(p.max_classes))
         votes = Signal(p.count_width)
-        half = 1 << (p.table_bits - 1)
 
         m.d.comb += [w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1)]
 
-        # Accumulators: preset with the biases, then one registered weight row per cycle.
-        m.d.sync += [w_row.eq(w_rd.data), w_add.eq(w_read), w_read.eq(0), bias_load.eq(0)]
-        with m.If(bias_load):
-            for c, acc in enumerate(accs):
-                m.d.sync += acc.eq(b_rd.data[c * p.bias_width:(c + 1) * p.bias_width].as_signed())
-        with m.Elif(w_add):
-            for c, acc in enumerate(accs):
-                weight = w_row[c * p.weight_width:(c + 1) * p.weight_width].as_signed()
-                m.d.sync += acc.eq(acc + weight)
-
-        # Drain pipeline (runs on while the next tile starts).
-        m.d.sync += [shifted_valid.eq(0), stored_valid.eq(0),
-                     stored.eq(shifted), stored_addr.eq(shifted_addr),
-                     stored_valid.eq(shifted_valid)]
-        with m.If(clamp_hidden & (shifted < -half)):
-            m.d.sync += stored.eq(-half)
-        with m.If(clamp_hidden & (shifted > half - 1)):
-            m.d.sync += stored.eq(half - 1)
-        m.d.comb += [z_wr.addr.eq(stored_addr), z_wr.data.eq(stored), z_wr.en.eq(stored_valid)]
+        m.d.sync += [w_read.eq(0), bias_load.eq(0)]
 
         # Sampling: the neuron pipeline's results are packed (hidden) or compared (output).
         m.d.comb += [neuron.z.eq(z_rd.data.as_signed()), neuron.words.eq(self.noise.payload),
@@ -340,9 +330,7 @@ class RacaCore(wiring.Component):
                 m.next = "DRAIN"
 
             with m.State("DRAIN"):
-                m.d.sync += [shifted.eq(accs[0] >> shift), shifted_addr.eq(z_ptr),
-                             shifted_valid.eq(1)]
-                m.d.sync += [a.eq(b) for a, b in zip(accs, accs[1:])]
+                m.d.comb += accs.drain.eq(1)
                 m.d.sync += [z_ptr.eq(z_ptr + 1), left.eq(left - 1), column.eq(column + 1)]
                 with m.If(left == 1):
                     with m.If((layer == 0) & (sample == 0)):
@@ -399,40 +387,3 @@ class RacaCore(wiring.Component):
                 with m.Else():
                     m.next = "LAYER"
         return m
-
-    def _write_reg(self, m, addr, value, bad, layers, samples, seed, sizes, shifts, size_limit):
-        p = self.params
-        fields = [(Reg.LAYERS, layers, 1, p.max_layers),
-                  (Reg.SAMPLES, samples, 1, p.max_samples),
-                  (Reg.SEED, seed, 0, (1 << p.lfsr_length) - 1)]
-        fields += [(Reg.SIZE + k, sizes[k], 1, p.max_inputs if k == 0 else size_limit)
-                   for k in range(p.max_layers + 1)]
-        fields += [(Reg.SHIFT + l, shifts[l], 0, MAX_SHIFT) for l in range(p.max_layers)]
-        with m.Switch(addr):
-            for address, register, lo, hi in fields:
-                with m.Case(address):
-                    # Short comparisons: the bits above the register's width must be zero.
-                    width = hi.bit_length()
-                    low = value[:width]
-                    with m.If((value[width:] == 0) & (low >= lo) & (low <= hi)):
-                        m.d.sync += register.eq(low)
-                    with m.Else():
-                        m.d.comb += bad.eq(1)
-            with m.Default():
-                m.d.comb += bad.eq(1)
-
-    def _read_reg(self, m, addr, answer, bad, layers, samples, seed, sizes, shifts, counts,
-                  prediction, cycles, noise_wait, dropped, status):
-        p = self.params
-        fields = [(Reg.STATUS, status), (Reg.LAYERS, layers), (Reg.SAMPLES, samples),
-                  (Reg.SEED, seed), (Reg.PREDICTION, prediction), (Reg.CYCLES, cycles),
-                  (Reg.NOISE_WAIT, noise_wait), (Reg.DROPPED, dropped)]
-        fields += [(Reg.SIZE + k, sizes[k]) for k in range(p.max_layers + 1)]
-        fields += [(Reg.SHIFT + l, shifts[l]) for l in range(p.max_layers)]
-        fields += [(Reg.COUNT + c, counts[c]) for c in range(p.max_classes)]
-        with m.Switch(addr):
-            for address, register in fields:
-                with m.Case(address):
-                    m.d.comb += answer.eq(register)
-            with m.Default():
-                m.d.comb += bad.eq(1)

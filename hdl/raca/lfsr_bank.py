@@ -40,8 +40,9 @@ class LfsrBank(wiring.Component):
             raise TypeError(f"LfsrBank needs LfsrBankParams, got {type(params).__name__}")
         self.params = params
         super().__init__({
-            "noise": Out(stream.Signature(data.ArrayLayout(params.width, params.lanes))),
-            "seed": In(stream.Signature(params.length)),
+            "noise": Out(stream.Signature(data.ArrayLayout(params.width, params.lanes),
+                                          always_valid=True)),
+            "seed": In(stream.Signature(params.length, always_ready=True)),
         })
 
     def elaborate(self, platform):
@@ -68,9 +69,4 @@ class LfsrBank(wiring.Component):
                     word.eq(Cat(*xor_network(word_map, p.width, source))),
                 ]
             m.d.comb += self.noise.payload[lane].eq(word)
-
-        m.d.comb += [
-            self.noise.valid.eq(1),
-            self.seed.ready.eq(1),
-        ]
         return m

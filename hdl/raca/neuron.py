@@ -12,8 +12,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ...params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
 from ...params.raca import RacaParams
+from ...params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
 
 LATENCY = 2
 

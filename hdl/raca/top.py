@@ -8,12 +8,13 @@ testbench) can feed it; the core simply waits for late noise.
 
 from amaranth.hdl import Module
 from amaranth.lib import wiring
-from amaranth.lib.wiring import connect, flipped
+from amaranth.lib.wiring import connect
 
 from ...params.lfsr_bank import LfsrBankParams
 from ...params.raca import RacaParams
-from .lfsr_bank import LfsrBank
+from ..common.ports import forward
 from .core import RacaCore
+from .lfsr_bank import LfsrBank
 
 
 def noise_bank_params(params: RacaParams) -> LfsrBankParams:
@@ -22,6 +23,9 @@ def noise_bank_params(params: RacaParams) -> LfsrBankParams:
 
 
 class RacaTop(wiring.Component):
+    """`RacaCore` with its noise source: the ports of the core, less `noise` and `seed` when
+    the built-in `LfsrBank` feeds it (`params.external_noise` False)."""
+
     def __init__(self, params: RacaParams):
         self.params = params
         self.core = RacaCore(params)
@@ -32,13 +36,9 @@ class RacaTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = core = self.core
-        connect(m, flipped(self.cmd), core.cmd)
-        connect(m, core.rdata, flipped(self.rdata))
-        m.d.comb += self.busy.eq(core.busy)
-        if self.params.external_noise:
-            connect(m, flipped(self.noise), core.noise)
-            connect(m, core.seed, flipped(self.seed))
-        else:
+        for name, member in self.signature.members.items():
+            forward(m, member, getattr(self, name), getattr(core, name))
+        if not self.params.external_noise:
             m.submodules.noise_bank = bank = LfsrBank(noise_bank_params(self.params))
             connect(m, bank.noise, core.noise)
             connect(m, core.seed, bank.seed)

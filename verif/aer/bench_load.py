@@ -2,24 +2,24 @@
 address-event mesh's Verilog against offered load, for one synthetic traffic pattern.
 
 Launcher arguments (CIMFORGE_ARGS): `pattern` (uniform, transpose, hotspot), `loads` (offered
-flits per core per cycle), `warmup`, `cycles` (measurement window), `out` (JSON file).
+flits per core per cycle), `warmup`, `cycles` (measurement window).
+Measures (`testbench.measure`) `loads`.
 """
 
-import json
 from collections import defaultdict, deque
 
 import cocotb
-from cocotb.triggers import ClockCycles, RisingEdge
-
 from cimforge.golden import aer
-from cimforge.verif.aer.traffic import pattern_destination, source_bits
 from cimforge.verif.aer.tb_mesh import MeshPorts, start
+from cimforge.verif.aer.traffic import pattern_destination, source_bits
+from cimforge.verif.testbench import measure
+from cocotb.triggers import ClockCycles, RisingEdge
 
 
 @cocotb.test()
 async def load_curve(dut):
     """Bench: throughput and latency vs offered load for one traffic pattern (Bernoulli
-    unicast injection per core); results as JSON in `out`."""
+    unicast injection per core)."""
     p, args, rng = await start(dut)
     ports = MeshPorts(dut, p, rng)
     pattern = args["pattern"]
@@ -77,5 +77,4 @@ async def load_curve(dut):
                         if latencies else 0,
                         "load": load})
         dut._log.info(f"{pattern} load {load}: {results[-1]}")
-    with open(args["out"], "w") as f:
-        json.dump(results, f)
+    measure("loads", results)

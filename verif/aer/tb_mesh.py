@@ -10,14 +10,13 @@ One coroutine drives every port each cycle (cheaper than one per port on a 4x4 m
 from collections import deque
 
 import cocotb
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
-
 from cimforge.golden import aer
-from cimforge.params.aer_mesh import COUNTERS_PER_CORE, CORE_COUNTERS, GLOBAL_COUNTERS
-from cimforge.verif.aer.traffic import random_event, random_tables, source_bits
+from cimforge.params.aer_mesh import CORE_COUNTERS, COUNTERS_PER_CORE, GLOBAL_COUNTERS
 from cimforge.verif import testbench
+from cimforge.verif.aer.traffic import random_event, random_tables, source_bits
 from cimforge.verif.stream_rules import ProtocolChecker
 from cimforge.verif.streams import observe
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 
 class MeshPorts:

@@ -2,12 +2,11 @@
 
 
 import pytest
-
 from cimforge.golden import aer
 from cimforge.params import ParamError
 from cimforge.params.aer_mesh import AerMeshParams
-from cimforge.verif.aer.traffic import random_event, random_tables
 from cimforge.verif import seeds
+from cimforge.verif.aer.traffic import random_event, random_tables
 
 SHAPES = [(1, 1), (1, 4), (4, 1), (2, 3), (3, 3), (4, 4), (5, 7)]
 

@@ -1,7 +1,6 @@
 """The address-event mesh's Verilog in Icarus and Verilator against the packet-level model."""
 
 import pytest
-
 from cimforge.params.aer_mesh import AerMeshParams
 from cimforge.verif import harness
 

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 from cimforge.verif.aer import formal
 
 

@@ -11,9 +11,16 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-
-from cimforge.golden.cim import (DETERMINISTIC, CimMacroModel, Counter, LayerConfig, Op,
-                                       bits_to_int, encode, modes_for)
+from cimforge.golden.cim import (
+    DETERMINISTIC,
+    CimMacroModel,
+    Counter,
+    LayerConfig,
+    Op,
+    bits_to_int,
+    encode,
+    modes_for,
+)
 from cimforge.params.cim_macro import CimMacroParams
 
 

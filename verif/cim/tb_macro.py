@@ -8,13 +8,19 @@ subtract), `gap`/`stall` (idle and backpressure probabilities).
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge
-
-from cimforge.golden.cim import (CimMacroModel, LayerConfig, Op, bits_to_int,
-                                       encode, if_layer, modes_for)
-from cimforge.verif.cim.stimulus import busy_readout, program
+from cimforge.golden.cim import (
+    CimMacroModel,
+    LayerConfig,
+    Op,
+    bits_to_int,
+    encode,
+    if_layer,
+    modes_for,
+)
 from cimforge.verif import testbench
+from cimforge.verif.cim.stimulus import busy_readout, program
 from cimforge.verif.streams import StreamSink, StreamSource, bus
+from cocotb.triggers import ClockCycles, RisingEdge
 
 
 async def start(dut, zero: bool = False):

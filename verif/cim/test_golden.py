@@ -3,14 +3,27 @@
 
 import numpy as np
 import pytest
-
-from cimforge.golden.cim import (LSB, MSB, PROP, STANDBY, CimMacroModel, Counter,
-                                       LayerConfig, Op, bits_to_int, encode, if_layer, modes_for,
-                                       modes_valid, saturate, wrap)
+from cimforge.golden.cim import (
+    LSB,
+    MSB,
+    PROP,
+    STANDBY,
+    CimMacroModel,
+    Counter,
+    LayerConfig,
+    Op,
+    bits_to_int,
+    encode,
+    if_layer,
+    modes_for,
+    modes_valid,
+    saturate,
+    wrap,
+)
 from cimforge.params import ParamError
 from cimforge.params.cim_macro import CimMacroParams
-from cimforge.verif.cim.stimulus import config_of, random_shape
 from cimforge.verif import seeds
+from cimforge.verif.cim.stimulus import config_of, random_shape
 
 PARAMS = CimMacroParams(rows=128, cols=48, max_slices=32)
 

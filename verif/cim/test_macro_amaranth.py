@@ -3,12 +3,11 @@
 
 import pytest
 from amaranth.sim import Simulator
-
 from cimforge.golden.cim import Counter, Op, encode
 from cimforge.hdl.cim.macro import CimMacro
 from cimforge.params.cim_macro import CimMacroParams
-from cimforge.verif.cim.stimulus import busy_readout, expected, program
 from cimforge.verif import seeds
+from cimforge.verif.cim.stimulus import busy_readout, expected, program
 from cimforge.verif.stream_rules import checked
 
 CONFIGS = [
@@ -151,7 +150,6 @@ def test_reset_keeps_array_and_configuration():
     counters but keeps the array and the committed configuration (neither is reset): the
     second program, which sets nothing, runs as after a CLEAR (the golden model)."""
     from amaranth.hdl import ClockDomain, Module
-
     from cimforge.golden.cim import DETERMINISTIC, LayerConfig, modes_for
     params = CONFIGS[1]
     rng = seeds.rng("reset")

@@ -6,7 +6,6 @@ subtract) is covered pairwise inside each build.
 """
 
 import pytest
-
 from cimforge.blocks import get
 from cimforge.params.cim_macro import CimMacroParams
 from cimforge.verif import harness

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
 from cimforge.hdl.cim.row_array import RowArray, bank_depths
 from cimforge.verif import seeds
 

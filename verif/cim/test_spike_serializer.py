@@ -4,7 +4,6 @@ sink is ready (no gap between groups), and `idle` exactly when nothing is left."
 
 import pytest
 from amaranth.sim import Simulator
-
 from cimforge.hdl.cim.spike_serializer import GROUP, SpikeSerializer
 from cimforge.verif import seeds
 

@@ -14,13 +14,12 @@ Launcher arguments: `requests` (fuzzing requests), `inferences`.
 import random
 
 import cocotb
-from cocotb.task import bridge
-from cocotb.triggers import ClockCycles
-
-from cimforge.params import uart_protocol as proto
 from cimforge.fpga.host import Bridge
+from cimforge.params import uart_protocol as proto
 from cimforge.verif import testbench
 from cimforge.verif.host.uart_port import SimSerialPort
+from cocotb.task import bridge
+from cocotb.triggers import ClockCycles
 
 
 async def start(dut):

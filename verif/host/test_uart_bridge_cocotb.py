@@ -2,7 +2,6 @@
 Icarus and Verilator: end to end against the golden models, and protocol fuzzing."""
 
 import pytest
-
 from cimforge.params.uart_bridge import UartBridgeParams
 from cimforge.verif import harness
 

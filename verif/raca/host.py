@@ -2,13 +2,12 @@
 
 
 import cocotb
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
-
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.golden.raca import Op, Reg, command
 from cimforge.hdl.raca.top import noise_bank_params
 from cimforge.verif import testbench
 from cimforge.verif.streams import StreamSink, StreamSource, bus
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 BUSY, DONE, REFUSED = 1, 2, 4
 

@@ -3,7 +3,6 @@
 import random
 
 import numpy as np
-
 from cimforge.golden.raca import MAX_SHIFT, Network
 from cimforge.params.raca import RacaParams
 

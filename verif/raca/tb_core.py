@@ -6,9 +6,17 @@ probabilities), `noise_gap` (probability that the external noise source has no w
 """
 
 import cocotb
-
-from cimforge.golden.raca import (Op, RacaModel, Reg, command, cycles, input_words, mix_seed,
-                                  program, run_commands)
+from cimforge.golden.raca import (
+    Op,
+    RacaModel,
+    Reg,
+    command,
+    cycles,
+    input_words,
+    mix_seed,
+    program,
+    run_commands,
+)
 from cimforge.params.raca import ceil_div
 from cimforge.verif.raca.host import BUSY, DONE, REFUSED, start
 from cimforge.verif.raca.stimulus import random_input, random_network

@@ -7,11 +7,10 @@ per seed).
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge
-
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.verif import testbench
 from cimforge.verif.streams import StreamSink, StreamSource, bus
+from cocotb.triggers import ClockCycles, RisingEdge
 
 
 def split(payload: int, width: int, lanes: int) -> list[int]:

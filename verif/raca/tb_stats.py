@@ -8,19 +8,29 @@
 * wta_frequencies: one output layer (logits = biases), T = `wta_samples`; the vote counts
   against softmax and against the exact distribution of the tables, by chi-square.
 
-Launcher arguments: `inferences`, `points`, `wta_samples`, `out` (JSON for the benchmark).
+Launcher arguments: `inferences`, `points`, `wta_samples`. Measures (`testbench.measure`)
+`firing_<neuron>` and `wta`.
 """
 
-import json
 import math
 
 import cocotb
 import numpy as np
-from scipy import stats
-
-from cimforge.golden.raca import (Network, Op, RacaModel, Reg, command, firing_probability,
-                                  mix_seed, program, run_commands, winner_distribution)
+from cimforge.golden.raca import (
+    Network,
+    Op,
+    RacaModel,
+    Reg,
+    command,
+    firing_probability,
+    mix_seed,
+    program,
+    run_commands,
+    winner_distribution,
+)
 from cimforge.verif.raca.host import DONE, start
+from cimforge.verif.testbench import measure
+from scipy import stats
 
 PER_POINT = 4
 ALPHA = 1e-3
@@ -30,25 +40,6 @@ def _ideal(params, x):
     if params.neuron == "gauss":
         return 0.5 * (1 + math.erf(x / 1.702 / math.sqrt(2)))
     return 1 / (1 + math.exp(-x))
-
-
-def _results(args):
-    path = args.get("out")
-    if not path:
-        return {}
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return {}
-
-
-def _save(args, key, value):
-    if args.get("out"):
-        results = _results(args)
-        results[key] = value
-        with open(args["out"], "w") as f:
-            json.dump(results, f, indent=1)
 
 
 @cocotb.test()
@@ -97,7 +88,7 @@ async def firing_curve(dut):
         # The table itself is within rounding (or the Irwin-Hall approximation) of the curve.
         assert abs(hits / n - ideal) <= 4.5 * sigma / n + 0.02, \
             f"x = {c / scale}: frequency {hits / n:.4f}, ideal {ideal:.4f}"
-    _save(args, f"firing_{p.neuron}", record)
+    measure(f"firing_{p.neuron}", record)
 
 
 @cocotb.test()
@@ -124,7 +115,7 @@ async def wta_frequencies(dut):
     exact = winner_distribution(p, biases)
     chi_softmax = stats.chisquare(counts, samples * softmax)
     chi_exact = stats.chisquare(counts, samples * exact)
-    _save(args, "wta", {"logits": (biases / scale).tolist(), "samples": samples,
+    measure("wta", {"logits": (biases / scale).tolist(), "samples": samples,
                         "counts": counts.tolist(), "softmax": softmax.tolist(),
                         "exact": exact.tolist(), "chi2_softmax": chi_softmax.statistic,
                         "p_softmax": chi_softmax.pvalue, "chi2_exact": chi_exact.statistic,

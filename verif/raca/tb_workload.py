@@ -3,18 +3,25 @@ against the golden model.
 
 Launcher arguments: `dataset` (mnist | digits), `images` (first n test images), `samples` (T,
 or a list: every image runs once per T),
-`base_seed`, `out` (optional JSON path for the per-image record the benchmark keeps).
+`base_seed`. Measures (`testbench.measure`) `images`: the per-image record.
 """
 
-import json
 
 import cocotb
 import numpy as np
-
-from cimforge.golden.raca import Op, RacaModel, Reg, command, cycles, mix_seed, program, \
-    run_commands
+from cimforge.golden.raca import (
+    Op,
+    RacaModel,
+    Reg,
+    command,
+    cycles,
+    mix_seed,
+    program,
+    run_commands,
+)
 from cimforge.raca_workload import load_dataset, load_network
 from cimforge.verif.raca.host import DONE, start
+from cimforge.verif.testbench import measure
 
 
 @cocotb.test()
@@ -53,6 +60,4 @@ async def test_images(dut):
         correct = sum(r["prediction"] == r["label"] for r in rows)
         dut._log.info(f"{args['dataset']}: {correct}/{len(rows)} correct at T={samples}, "
                       f"{np.mean([r['cycles'] for r in rows]):.0f} cycles per inference")
-    if args.get("out"):
-        with open(args["out"], "w") as f:
-            json.dump({"dataset": args["dataset"], "images": record}, f)
+    measure("images", record)

@@ -8,7 +8,6 @@ inputs) are random inside each build.
 """
 
 import pytest
-
 from cimforge.blocks import get
 from cimforge.params.raca import RacaParams
 from cimforge.verif import harness

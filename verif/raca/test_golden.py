@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from cimforge import raca_workload
 from cimforge.blocks import get
 from cimforge.golden import raca

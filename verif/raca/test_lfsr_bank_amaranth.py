@@ -5,7 +5,6 @@ import random
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.hdl.raca.lfsr_bank import LfsrBank
 from cimforge.params.lfsr_bank import LfsrBankParams

@@ -1,7 +1,6 @@
 """The LFSR noise bank's Verilog in Icarus and Verilator against the golden model."""
 
 import pytest
-
 from cimforge.params.lfsr_bank import LfsrBankParams
 from cimforge.verif import harness
 

@@ -3,13 +3,10 @@
 
 import numpy as np
 import pytest
-
 from cimforge.golden.lfsr import LfsrBankModel, reference_bits
-from cimforge.params.lfsr_bank import lane_state, salt
-from cimforge.params.lfsr_polynomials import (MAX_LANES, MAX_LENGTH, MIN_LENGTH, polynomials,
-                                              search)
 from cimforge.params import ParamError
-from cimforge.params.lfsr_bank import LfsrBankParams
+from cimforge.params.lfsr_bank import LfsrBankParams, lane_state, salt
+from cimforge.params.lfsr_polynomials import MAX_LANES, MAX_LENGTH, MIN_LENGTH, polynomials, search
 from cimforge.verif import seeds
 
 

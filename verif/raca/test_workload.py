@@ -8,7 +8,6 @@
 """
 
 import pytest
-
 from cimforge.blocks import get
 from cimforge.verif import harness
 from cimforge.verif.raca.stimulus import stats_params
