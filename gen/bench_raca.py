@@ -167,8 +167,9 @@ def render(entries: dict, fpga_cells) -> list[str]:
         lines += ["## RACA: MNIST through the RTL (Verilator, `mnist` preset)", "",
                   f"First {rows[0]['images']} test images (10 per class), every T: each "
                   "prediction, vote count and cycle count is identical to the golden model's "
-                  "(asserted image by image). The golden column is the whole 1000-image test "
-                  "split.", ""]
+                  "(asserted image by image). Cycles are counted at the `busy` port (the "
+                  "CYCLES register, a cross-check, agrees on every inference). The golden "
+                  "column is the whole 1000-image test split.", ""]
         lines += table(["T", "RTL accuracy", "golden, 1000 images",
                         "cycles per inference (mean, min, max)"],
                        ([str(r["samples"]), f"{r['accuracy']:.2f}",
@@ -178,7 +179,7 @@ def render(entries: dict, fpga_cells) -> list[str]:
     if "raca_cycles" in entries:
         lines += ["## RACA: cycles per inference", "",
                   "Mean over the first 50 test images, from the cycle model that every RTL "
-                  "test checks against the CYCLES register. Layer 0 is computed once per "
+                  "test checks against the `busy` port and the CYCLES register. Layer 0 is computed once per "
                   "inference; each sample re-samples it and recomputes the later layers.", ""]
         groups = {}
         for r in entries["raca_cycles"]:

@@ -14,10 +14,11 @@ Numbers are the macro's: weights are B_W-bit and membranes B_V-bit two's-complem
 One timestep (layer-first, as in FlexSpIM): layer 0 takes the timestep's input events; each
 weighted layer adds its bias (if any) to every membrane, then each of its input events' weights,
 then fires: V >= threshold spikes and resets (to zero, or V - threshold, wrapping); the spikes
-are the next layer's events in the same timestep, in ascending neuron order. Membranes persist
+are the next layer's events in the same timestep, in fire order (`fire_order`: output position
+by position, channels ascending within one; a linear layer's ascending). Membranes persist
 across timesteps. In wrap mode the result depends on nothing but the event counts; in saturate
 mode every add saturates, so the order is part of the contract: bias first, then the events
-in the order they arrive (input events as given, later layers in ascending neuron order).
+in the order they arrive (input events as given, later layers' in fire order).
 
 On disk (`save`/`load`): one `.npz` holding `spec` (JSON: format version, input shape, the
 layers with their scalar fields) and the arrays `layer<i>.<name>`.
@@ -336,10 +337,17 @@ def _conv_out(layer, shape_in):
             (shape_in[2] + 2 * px - kw) // sx + 1)
 
 
+def fire_order(shape: tuple, addresses) -> list[int]:
+    """The order a layer's spikes leave in: output position by position (row-major), channels
+    ascending within one (a linear layer: ascending)."""
+    positions = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    return sorted((int(a) for a in addresses), key=lambda a: (a % positions, a // positions))
+
+
 @dataclass
 class Result:
     """`spikes[t][i]`: the flat indices that weighted layer `i` (in `Network.weighted` order)
-    fired at timestep t, ascending; `membranes[i]`: its final membranes (flat)."""
+    fired at timestep t, in `fire_order`; `membranes[i]`: its final membranes (flat)."""
     spikes: list
     membranes: list
 
@@ -385,7 +393,7 @@ def reference(network: Network, events: list) -> Result:
             fired = v >= threshold
             v = np.where(fired, wrap(v - threshold, n.b_v) if n.reset == "subtract" else 0, v)
             membranes[i] = v
-            addresses = [int(a) for a in np.flatnonzero(fired)]
+            addresses = fire_order(network.shapes[i], np.flatnonzero(fired))
             fired_by_layer.append(addresses)
         spikes.append(fired_by_layer)
     return Result(spikes, [membranes[i] for i in weighted])

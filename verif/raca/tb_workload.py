@@ -3,7 +3,8 @@ against the golden model.
 
 Launcher arguments: `dataset` (mnist | digits), `images` (first n test images), `samples` (T,
 or a list: every image runs once per T),
-`base_seed`. Measures (`testbench.measure`) `images`: the per-image record.
+`base_seed`. Measures (`testbench.measure`) `images`: the per-image record, with each
+inference's cycles counted at the `busy` port (and the CYCLES register, which must agree).
 """
 
 
@@ -21,7 +22,25 @@ from cimforge.golden.raca import (
 )
 from cimforge.raca_workload import load_dataset, load_network
 from cimforge.verif.raca.host import DONE, start
-from cimforge.verif.testbench import measure
+from cimforge.verif.testbench import CLOCK_NS, measure
+from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.utils import get_sim_time
+
+
+class BusyWatch:
+    """The cycles of every inference, timed at the `busy` port (on its edges only, so no
+    Python runs per cycle): the port-level count the CYCLES register is checked against."""
+
+    def __init__(self, dut):
+        self.spans = []
+        cocotb.start_soon(self._watch(dut))
+
+    async def _watch(self, dut):
+        while True:
+            await RisingEdge(dut.busy)
+            start = get_sim_time(unit="ns")
+            await FallingEdge(dut.busy)
+            self.spans.append(round((get_sim_time(unit="ns") - start) / CLOCK_NS))
 
 
 @cocotb.test()
@@ -32,6 +51,7 @@ async def test_images(dut):
     model = RacaModel(params)
     choices = args["samples"] if isinstance(args["samples"], list) else [args["samples"]]
     await host.send(program(params, net))
+    watch = BusyWatch(dut)
     record = []
     for k in range(args["images"]):
         x, label = data.x_test[k], int(data.y_test[k])
@@ -53,8 +73,11 @@ async def test_images(dut):
                                                   f"model {list(result.counts)}"
             assert prediction == result.prediction
             assert busy - waited == expected, f"{what}: {busy} cycles, model {expected}"
+            port = watch.spans[-1]
+            assert port == busy, f"{what}: busy for {port} cycles at the port, CYCLES {busy}"
             record.append({"image": k, "label": label, "samples": samples,
-                           "prediction": prediction, "counts": counts, "cycles": busy})
+                           "prediction": prediction, "counts": counts, "cycles": port,
+                           "cycles_register": busy})
     for samples in choices:
         rows = [r for r in record if r["samples"] == samples]
         correct = sum(r["prediction"] == r["label"] for r in rows)

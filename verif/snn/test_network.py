@@ -11,6 +11,7 @@ from cimforge.golden.network import (
     NetworkError,
     Neurons,
     SumPool2d,
+    fire_order,
     reference,
     wrap,
 )
@@ -63,7 +64,8 @@ def dense_reference(net: Network, events: list) -> list:
         v2 = wrap(v2 + fc.weight @ pooled.reshape(-1), fc.neurons.b_v)
         fired2 = v2 >= fc.neurons.threshold
         v2 = np.where(fired2, 0, v2)
-        out.append((sorted(np.flatnonzero(fired1.reshape(-1))), sorted(np.flatnonzero(fired2))))
+        out.append((fire_order(net.shapes[0], np.flatnonzero(fired1.reshape(-1))),
+                    sorted(np.flatnonzero(fired2))))
     return out, v1.reshape(-1), v2
 
 
