@@ -97,6 +97,8 @@ def map_network(network: Network, params: CimMacroParams, stationarity: str = "h
         plan["membrane_rows"] = macro.take(chunk * s_v)
         if chunk == groups:
             put(macro_image, plan["threshold_rows"], s_v, shape.thresholds, n.b_v)
+            # Membranes start at zero: loading the image clears whatever the rows held.
+            macro_image.update({plan["membrane_rows"] + r: 0 for r in range(groups * s_v)})
         else:
             plan["buffer_thresholds"] = buffer.take(groups * s_v)
             plan["buffer_membranes"] = buffer.take(groups * s_v)

@@ -55,7 +55,8 @@ class LayerPlan:
 class Mapping:
     """A network placed on one core: the plan of every weighted layer (in network order), the
     macro rows and buffer rows to load before the first timestep (row -> bits, bit c = column
-    c), and the macro configuration commands of each layer (PLANE and COMMIT)."""
+    c; resident membranes as zeros, so loading the image also resets the network), and the
+    macro configuration of each layer (`LayerConfig`: its PLANE and COMMIT commands)."""
     plans: list
     macro_image: dict
     buffer_image: dict

@@ -6,6 +6,8 @@ subtract), `gap`/`stall` (idle and backpressure probabilities).
 """
 
 
+from collections import Counter as Tally
+
 import cocotb
 import numpy as np
 from cimforge.golden.cim import (
@@ -17,8 +19,11 @@ from cimforge.golden.cim import (
     if_layer,
     modes_for,
 )
+from cimforge.golden.snn import CoreModel
+from cimforge.mapper import MappingError, map_network
 from cimforge.verif import testbench
 from cimforge.verif.cim.stimulus import busy_readout, program
+from cimforge.verif.snn.stimulus import random_events, random_network
 from cimforge.verif.streams import StreamSink, StreamSource, bus
 from cocotb.triggers import ClockCycles, RisingEdge
 
@@ -192,3 +197,39 @@ async def shape_invariance(dut):
         assert membranes.tolist() == reference_v.tolist(), f"width {width}: membranes"
         assert fired == list(np.flatnonzero(reference_fired)), f"width {width}: spikes"
     assert len(results) >= 2, "fewer than two shapes fit this macro"
+
+
+@cocotb.test()
+async def core_streams(dut):
+    """The command streams of the accelerator's core (`golden.snn.CoreModel`: random networks
+    mapped ws, os and hs-min, chunked where the macro is small) run on the RTL under gaps and
+    backpressure: every spike and every STOREd membrane row equals the model's."""
+    params, args, rng = await start(dut, zero=True)
+    np_rng = np.random.default_rng(rng.getrandbits(32))
+    ran = Tally()
+    for attempt in range(args.get("attempts", 40)):
+        if sum(ran.values()) == args.get("networks", 4):
+            break
+        kind = ["fc", "conv"][attempt % 2]
+        net = random_network(np_rng, kind)
+        stationarity = ["ws", "os", "hs-min"][sum(ran.values()) % 3]
+        try:
+            mapping = map_network(net, params, stationarity)
+        except MappingError:
+            continue                      # too large for this macro: draw another
+        core = CoreModel(params, net, mapping)     # loads the macro image, then clears
+        core.run(random_events(np_rng, net, steps=2))
+        # The image sets every row the network reads before writing (membranes to zero), so
+        # what the previous network left in the array does not matter.
+        cmds = [encode(params, Op.LOAD, row, 0, bits)
+                for row, bits in sorted(mapping.macro_image.items())] + core.commands
+        dut._log.info(f"network {attempt}: {kind}, {stationarity}, {len(cmds)} commands")
+        model, rdata, spikes, r0, s0 = await run_program(
+            dut, params, cmds, rng, gap=args.get("gap", 0.3), stall=args.get("stall", 0.3))
+        compare(model, rdata, spikes, r0, s0, f"network {attempt} ({kind}, {stationarity})")
+        assert spikes == core.macro.spikes, "the core model's spikes differ"
+        ran[kind, all(p.resident for p in mapping.plans)] += 1
+    assert sum(ran.values()) == args.get("networks", 4), f"only {dict(ran)} networks fitted"
+    assert {kind for kind, _ in ran} == {"fc", "conv"}, f"networks run: {dict(ran)}"
+    testbench.measure("networks", [[kind, resident, count]
+                                   for (kind, resident), count in ran.items()])

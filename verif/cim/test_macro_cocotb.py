@@ -55,6 +55,14 @@ def test_cim_macro(sim, name):
     harness.run(sim, params, MODULE, name="tb_cim_macro", args=args)
 
 
+def test_cim_macro_runs_the_accelerator_core_streams(sim):
+    """What the accelerator's controller will issue (`golden.snn.CoreModel`), on the macro
+    the iCE40 core uses."""
+    params, _ = CONFIGS["ice40"]
+    harness.run(sim, params, MODULE, name="core_streams", testcase="core_streams",
+                args={"networks": 6})
+
+
 def test_cim_macro_tinyodin_preset(sim):
     """256 columns, 1040 rows. Icarus runs the directed tests only (it is slow on 256-column
     rows); Verilator runs random programs too."""
