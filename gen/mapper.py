@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .golden.cim import LayerConfig, bits_to_int, modes_for
-from .golden.network import Linear, Network
+from .golden.network import Conv2d, Linear, Network, SumPool2d
 from .params.cim_macro import CimMacroParams
-from .params.snn import STATIONARITIES, LayerPlan, Mapping
+from .params.snn import STATIONARITIES, LayerPlan, Mapping, SnnCoreParams
+from .params.wire import FormatError
 
 CHOICES = (*STATIONARITIES, "hs-min")
 
@@ -103,6 +104,9 @@ def map_network(network: Network, params: CimMacroParams, stationarity: str = "h
             plan["buffer_thresholds"] = buffer.take(groups * s_v)
             plan["buffer_membranes"] = buffer.take(groups * s_v)
             put(buffer_image, plan["buffer_thresholds"], s_v, shape.thresholds, n.b_v)
+        plan["buffer_planes"] = buffer.take(params.planes)
+        for i, (op, a, b, data) in enumerate(config.commands(params)[:params.planes]):
+            buffer_image[plan["buffer_planes"] + i] = data
         buffer.check(shape.index, "operands streamed from the buffer")
         plans.append(LayerPlan(**plan))
         configs.append(config)
@@ -219,3 +223,42 @@ def _operand(layer, operand, lanes: int) -> np.ndarray:
         column = layer.weight[cg * lanes:(cg + 1) * lanes, c, ky, kx]
     out[:len(column)] = column
     return out
+
+
+def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list[int]:
+    """Every plan of `mapping` as the core's layer descriptor (`core.descriptor_format`).
+    Raises `MappingError` naming the layer and the field that does not fit the core."""
+    fmt, words = core.descriptor_format, []
+    for plan in mapping.plans:
+        layer = network.layers[plan.layer]
+        shape_in, shape_out = network.shape_in(plan.layer), network.shapes[plan.layer]
+        pool_y = pool_x = 1
+        for earlier in reversed(network.layers[:plan.layer]):
+            if isinstance(earlier, (Linear, Conv2d)):
+                break
+            if isinstance(earlier, SumPool2d):
+                pool_y, pool_x = pool_y * earlier.kernel[0], pool_x * earlier.kernel[1]
+        fields = dict(
+            conv=plan.kind == "conv2d", os=plan.stationarity == "os", resident=plan.resident,
+            has_bias=plan.bias_rows >= 0, saturate=layer.neurons.overflow == "saturate",
+            subtract=layer.neurons.reset == "subtract", lane_width=plan.lane_width,
+            lanes=plan.lanes, channels=shape_out[0], channel_groups=plan.channel_groups,
+            groups=plan.groups, chunk=plan.chunk, s_w=plan.s_w, s_v=plan.s_v,
+            weight_rows=plan.weight_rows, bias_rows=max(plan.bias_rows, 0),
+            threshold_rows=plan.threshold_rows, membrane_rows=plan.membrane_rows,
+            buffer_weights=max(plan.buffer_weights, 0),
+            buffer_membranes=max(plan.buffer_membranes, 0),
+            buffer_thresholds=max(plan.buffer_thresholds, 0), buffer_planes=plan.buffer_planes,
+            inputs=shape_in[0], pool_y=pool_y, pool_x=pool_x)
+        if isinstance(layer, Conv2d):
+            kh, kw = layer.weight.shape[2:]
+            fields.update(in_h=shape_in[1], in_w=shape_in[2], out_h=shape_out[1],
+                          out_w=shape_out[2], kh=kh, kw=kw, stride_y=layer.stride[0],
+                          stride_x=layer.stride[1], pad_y=layer.padding[0],
+                          pad_x=layer.padding[1])
+        try:
+            words.append(fmt.pack(**{k: int(v) for k, v in fields.items()}))
+        except FormatError as error:
+            raise MappingError(f"layer {plan.layer}: does not fit this core's descriptor: "
+                               f"{error}") from None
+    return words

@@ -21,6 +21,11 @@ its ACC.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
+
+from . import Params, param
+from .cim_macro import CimMacroParams
+from .wire import Field, Format, bits
 
 STATIONARITIES = ("ws", "os")
 
@@ -45,6 +50,7 @@ class LayerPlan:
     buffer_weights: int     # os: weight operands in the buffer (-1: none)
     buffer_membranes: int   # chunked ws: membranes in the buffer (-1: none)
     buffer_thresholds: int  # chunked ws: thresholds in the buffer (-1: none)
+    buffer_planes: int      # the configuration planes (PLANE data), `planes` rows
 
     @property
     def resident(self) -> bool:
@@ -63,3 +69,78 @@ class Mapping:
     configs: list           # per plan: the LayerConfig of its lanes
     rows_used: int
     buffer_rows_used: int
+
+
+@dataclass(frozen=True)
+class SnnCoreParams(Params):
+    """One accelerator core: its macro's shape, its buffer, and the largest layer it can hold
+    (which sets the widths of the layer descriptor)."""
+
+    block = "snn_core"
+
+    rows: int = param(128, "macro rows", lo=8, hi=16384)
+    cols: int = param(32, "macro columns", lo=2, hi=1024)
+    max_slices: int = param(8, "the most rows an operand may span", lo=1, hi=64)
+    max_lane: int = param(8, "the widest lane in columns (0: the whole row)", lo=0, hi=1024)
+    buffer_rows: int = param(1024, "operand buffer rows (cols bits each)", lo=1, hi=1 << 20)
+    max_inputs: int = param(1024, "largest input of a layer (neurons, or channels x positions)",
+                            lo=1, hi=1 << 20)
+    max_channels: int = param(256, "most output channels (or neurons) of a layer",
+                              lo=1, hi=1 << 16)
+    max_map: int = param(64, "largest feature-map side", lo=1, hi=1024)
+    max_kernel: int = param(7, "largest kernel side, stride and pooling factor", lo=1, hi=16)
+
+    @property
+    def macro(self) -> CimMacroParams:
+        return CimMacroParams(rows=self.rows, cols=self.cols, max_slices=self.max_slices,
+                              max_lane=self.max_lane)
+
+    @cached_property
+    def descriptor_format(self) -> Format:
+        """One weighted layer as the controller holds it (`LayerPlan` plus the layer's
+        geometry). Row fields are macro rows, `buffer_*` buffer rows."""
+        macro = self.macro
+        row, brow = bits(self.rows), bits(self.buffer_rows)
+        groups = self.max_channels * self.max_map * self.max_map
+        side, kernel = bits(self.max_map + 1), bits(self.max_kernel + 1)
+        return Format("snn_layer_descriptor", [
+            Field("conv", 1, "1: a convolution; 0: linear"),
+            Field("os", 1, "1: output-stationary (weights streamed); 0: weight-stationary"),
+            Field("resident", 1, "membranes and thresholds stay in the macro (chunk = groups)"),
+            Field("has_bias", 1, "a bias operand per channel group"),
+            Field("saturate", 1, "COMMIT flag"),
+            Field("subtract", 1, "COMMIT flag: reset by subtraction"),
+            Field("lane_width", bits(macro.lane_limit + 1), "columns per lane"),
+            Field("lanes", bits(self.cols + 1), "lanes per membrane group"),
+            Field("channels", bits(self.max_channels + 1), "output channels (neurons)"),
+            Field("channel_groups", bits(self.max_channels + 1), "groups per output position"),
+            Field("groups", bits(groups + 1), "membrane groups"),
+            Field("chunk", bits(groups + 1), "membrane groups in the macro at once"),
+            Field("s_w", bits(self.max_slices + 1), "rows per weight operand"),
+            Field("s_v", bits(self.max_slices + 1), "rows per membrane: the walk length"),
+            Field("weight_rows", row, "weight operands (ws) or the operand slot (os)"),
+            Field("bias_rows", row, "bias operands"),
+            Field("threshold_rows", row, "thresholds (or their slot)"),
+            Field("membrane_rows", row, "membranes (or their slot)"),
+            Field("buffer_weights", brow, "os: weight operands in the buffer"),
+            Field("buffer_membranes", brow, "chunked: membranes in the buffer"),
+            Field("buffer_thresholds", brow, "chunked: thresholds in the buffer"),
+            Field("buffer_planes", brow, "the layer's configuration planes (PLANE data)"),
+            Field("inputs", bits(self.max_inputs + 1), "linear: inputs; conv: input channels"),
+            Field("in_h", side, "conv: input map height"),
+            Field("in_w", side, "conv: input map width"),
+            Field("out_h", side, "conv: output map height"),
+            Field("out_w", side, "conv: output map width"),
+            Field("kh", kernel, "conv: kernel height"),
+            Field("kw", kernel, "conv: kernel width"),
+            Field("stride_y", kernel, "conv: vertical stride"),
+            Field("stride_x", kernel, "conv: horizontal stride"),
+            Field("pad_y", kernel, "conv: top/bottom padding"),
+            Field("pad_x", kernel, "conv: left/right padding"),
+            Field("pool_y", kernel, "sum pooling of arriving events, vertical (1: none)"),
+            Field("pool_x", kernel, "sum pooling of arriving events, horizontal (1: none)"),
+        ])
+
+    def formats(self) -> dict[str, Format]:
+        return {"descriptor": self.descriptor_format}
+
