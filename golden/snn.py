@@ -9,8 +9,10 @@ Per timestep, layer by layer (layer-first): configure the macro for the layer (i
 COMMIT commands); then chunk by chunk of membrane groups (one chunk when they are resident):
 LOAD the chunk's membranes and thresholds from the buffer (chunked only), ACC the bias, ACC
 every event's weights (an `os` layer LOADs each weight operand into its slot first), FIRE every
-group of the chunk, and STORE the membranes back (chunked only). Fired lanes become neuron
-addresses, the next layer's events.
+group of the chunk, each FIRE followed by a COUNTER read of the spike count (the macro answers
+it only once every spike before it is out: the controller's sign that this FIRE's spikes are
+complete), and STORE the membranes back (chunked only). Fired lanes become neuron addresses,
+the next layer's events.
 """
 
 from collections import Counter as Tally
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params.cim_macro import CimMacroParams, Op
+from ..params.cim_macro import CimMacroParams, Counter, Op
 from ..params.snn import LayerPlan, Mapping
 from .cim import CimMacroModel, encode, int_to_bits
 from .network import Linear, Network, transform
@@ -118,6 +120,10 @@ class CoreModel:
             for g in chunk:
                 before = len(self.macro.spikes)
                 self._issue(Op.FIRE, v_row(g), th_row(g))
+                # A fence: the macro answers a COUNTER only once every spike before it is
+                # out, so its read-data word ends this FIRE's spikes for the controller.
+                self._issue(Op.COUNTER, Counter.SPIKES)
+                self.macro.rdata.pop()
                 for column in self.macro.spikes[before:]:
                     channel = (g % plan.channel_groups) * plan.lanes + column // plan.lane_width
                     if channel < channels:

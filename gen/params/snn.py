@@ -21,6 +21,7 @@ its ACC.
 """
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
 
 from . import Params, param
@@ -28,6 +29,17 @@ from .cim_macro import CimMacroParams
 from .wire import Field, Format, bits
 
 STATIONARITIES = ("ws", "os")
+
+
+class HostOp(IntEnum):
+    """Commands on a core's host port (`SnnCoreParams.host_format`)."""
+    LAYER = 0       # a = layer index, data = its descriptor
+    BUFFER = 1      # a = buffer row, data = the row
+    MACRO = 2       # data = a macro command, passed through (loading the image, reading
+                    # counters); its read-data comes out on the core's rdata port
+    EVENT = 3       # a = an input address for the next timestep
+    STEP = 4        # run one timestep over the queued input events
+    LAYERS = 5      # a = the number of layers to run
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,30 @@ class SnnCoreParams(Params):
             Field("pool_x", kernel, "sum pooling of arriving events, horizontal (1: none)"),
         ])
 
+    max_layers: int = param(4, "most weighted layers", lo=1, hi=64)
+    queue_depth: int = param(256, "events one layer can receive in a timestep", lo=2,
+                             hi=1 << 16)
+
+    @cached_property
+    def host_format(self) -> Format:
+        """`s_axis_host_tdata`: one host command (`HostOp`)."""
+        data = max(self.descriptor_format.size, self.cols, self.macro.cmd_width)
+        a = max(bits(self.max_layers), bits(self.buffer_rows), bits(self.max_inputs))
+        return Format("snn_host_command", [
+            Field("op", 3, "operation", values=HostOp),
+            Field("a", a, "layer index, buffer row or input address"),
+            Field("data", data, "descriptor, buffer row or macro command"),
+        ])
+
+    @cached_property
+    def spike_format(self) -> Format:
+        """`m_axis_spike_tdata`: an output neuron, or the end of a timestep."""
+        return Format("snn_spike", [
+            Field("address", bits(self.max_inputs), "output neuron (flat)"),
+            Field("end", 1, "1: the timestep is over (address unused)"),
+        ])
+
     def formats(self) -> dict[str, Format]:
-        return {"descriptor": self.descriptor_format}
+        return {"s_axis_host": self.host_format, "m_axis_spike": self.spike_format,
+                "descriptor": self.descriptor_format}
 

@@ -222,7 +222,8 @@ async def core_streams(dut):
         # The image sets every row the network reads before writing (membranes to zero), so
         # what the previous network left in the array does not matter.
         cmds = [encode(params, Op.LOAD, row, 0, bits)
-                for row, bits in sorted(mapping.macro_image.items())] + core.commands
+                for row, bits in sorted(mapping.macro_image.items())]
+        cmds += [encode(params, Op.CLEAR)] + core.commands   # the fences read spike counts
         dut._log.info(f"network {attempt}: {kind}, {stationarity}, {len(cmds)} commands")
         model, rdata, spikes, r0, s0 = await run_program(
             dut, params, cmds, rng, gap=args.get("gap", 0.3), stall=args.get("stall", 0.3))

@@ -1,0 +1,91 @@
+"""The core's RTL controller (`hdl.snn.core.SnnCore`) in Amaranth's simulator: the macro
+commands it issues are exactly the command-level model's (`golden.snn.CoreModel`), and its
+output spikes are the layer-level reference's, timestep by timestep."""
+
+import pytest
+from amaranth.sim import Simulator
+from cimforge.golden.cim import encode
+from cimforge.golden.network import reference
+from cimforge.golden.snn import CoreModel
+from cimforge.hdl.snn.core import SnnCore
+from cimforge.mapper import descriptors, map_network
+from cimforge.params.cim_macro import Op
+from cimforge.params.snn import HostOp, SnnCoreParams
+from cimforge.verif import seeds
+from cimforge.verif.snn.stimulus import random_events, random_network
+
+CORE = SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
+                     queue_depth=64)
+
+
+def run_core(core_params, net, mapping, events, rng, stall=0.3):
+    dut = SnnCore(core_params)
+    fmt = core_params.host_format
+    program = [fmt.pack(op=HostOp.LAYERS, a=len(mapping.plans))]
+    program += [fmt.pack(op=HostOp.LAYER, a=i, data=word)
+                for i, word in enumerate(descriptors(net, mapping, core_params))]
+    program += [fmt.pack(op=HostOp.BUFFER, a=row, data=bits)
+                for row, bits in sorted(mapping.buffer_image.items())]
+    setup = [encode(core_params.macro, Op.LOAD, row, 0, bits)
+             for row, bits in sorted(mapping.macro_image.items())]
+    program += [fmt.pack(op=HostOp.MACRO, data=word) for word in setup]
+    steps = [[fmt.pack(op=HostOp.EVENT, a=a) for a in step] + [fmt.pack(op=HostOp.STEP)]
+             for step in events]
+    issued, spikes = [], []
+
+    async def host(ctx):
+        for word in program + [w for step in steps for w in step]:
+            ctx.set(dut.host.valid, 1)
+            ctx.set(dut.host.payload.as_value(), word)
+            await ctx.tick().until(dut.host.ready)
+        ctx.set(dut.host.valid, 0)
+
+    async def monitor(ctx):
+        async for _, _, valid, ready, word in ctx.tick().sample(
+                dut.macro.cmd.valid, dut.macro.cmd.ready, dut.macro.cmd.payload.as_value()):
+            if valid and ready:
+                issued.append(word)
+
+    async def sink(ctx):
+        current = []
+        for _ in range(200_000):
+            ready = rng.random() >= stall
+            ctx.set(dut.spike.ready, ready)
+            if ready and ctx.get(dut.spike.valid):
+                payload = ctx.get(dut.spike.payload)
+                if payload["end"]:
+                    spikes.append(current)
+                    current = []
+                    if len(spikes) == len(events):
+                        return
+                else:
+                    current.append(payload["address"])
+            await ctx.tick()
+        raise AssertionError(f"timeout after {len(spikes)} of {len(events)} timesteps")
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(host, background=True)
+    sim.add_process(monitor)
+    sim.add_testbench(sink)
+    sim.run()
+    return issued[len(setup):], spikes, dut
+
+
+@pytest.mark.parametrize("stationarity", ["ws", "os"])
+@pytest.mark.parametrize("trial", range(3))
+def test_linear_networks_issue_the_model_commands(stationarity, trial):
+    rng = seeds.rng("core-rtl", stationarity, trial)
+    np_rng = seeds.np_rng("core-rtl", stationarity, trial)
+    net = random_network(np_rng, "fc")
+    mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
+    events = random_events(np_rng, net, steps=3)
+    model = CoreModel(CORE.macro, net, mapping)
+    want = model.run(events)
+    issued, spikes, _ = run_core(CORE, net, mapping, events, rng)
+    assert len(issued) == len(model.commands), \
+        f"{len(issued)} commands issued, the model issues {len(model.commands)}"
+    for i, (got, exp) in enumerate(zip(issued, model.commands)):
+        assert got == exp, f"command {i}: RTL {got:#x}, model {exp:#x}"
+    assert spikes == [step[-1] for step in reference(net, events).spikes]
+    assert spikes == [step[-1] for step in want.spikes]
