@@ -17,12 +17,24 @@ from .hdl.common.combined import Combined
 from .hdl.host.uart_bridge import UartBridge
 from .hdl.raca.lfsr_bank import LfsrBank
 from .hdl.raca.top import RacaTop
-from .params import ParamError, Params, aer_mesh, cim_macro, combined, lfsr_bank, raca, uart_bridge
+from .hdl.snn.core import SnnCore
+from .params import (
+    ParamError,
+    Params,
+    aer_mesh,
+    cim_macro,
+    combined,
+    lfsr_bank,
+    raca,
+    snn,
+    uart_bridge,
+)
 from .params.aer_mesh import AerMeshParams, AerRouterParams
 from .params.cim_macro import CimMacroParams
 from .params.combined import CombinedParams
 from .params.lfsr_bank import LfsrBankParams
 from .params.raca import RacaParams
+from .params.snn import SnnCoreParams
 from .params.uart_bridge import UartBridgeParams
 
 
@@ -79,6 +91,9 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
           lambda p: AerRouter(p, p.x, p.y), aer_mesh.ROUTER_PRESETS),
     Block("combined", "Several cores side by side (ports prefixed with the block name), for one "
           "board", CombinedParams, _combined, combined.PRESETS),
+    Block("snn_core", "One core of the FlexSpIM accelerator: a CIM macro and the controller that "
+          "runs spiking layers event by event (first version: linear layers, resident "
+          "membranes, ws or os)", SnnCoreParams, SnnCore, snn.PRESETS),
     Block("uart_bridge", "A core behind the UART host bridge (framed requests: write/read its "
           "streams, error counters); what the board tops run", UartBridgeParams, _uart_bridge,
           uart_bridge.PRESETS, top=_uart_bridge),

@@ -180,3 +180,10 @@ class SnnCoreParams(Params):
         return {"s_axis_host": self.host_format, "m_axis_spike": self.spike_format,
                 "descriptor": self.descriptor_format}
 
+
+
+PRESETS = {
+    # A core for tests and first use: a 512 x 32 macro, lanes up to 8 columns.
+    "small": SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
+                           queue_depth=64),
+}

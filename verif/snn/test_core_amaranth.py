@@ -4,14 +4,13 @@ output spikes are the layer-level reference's, timestep by timestep."""
 
 import pytest
 from amaranth.sim import Simulator
-from cimforge.golden.cim import encode
 from cimforge.golden.network import reference
 from cimforge.golden.snn import CoreModel
 from cimforge.hdl.snn.core import SnnCore
-from cimforge.mapper import descriptors, map_network
-from cimforge.params.cim_macro import Op
-from cimforge.params.snn import HostOp, SnnCoreParams
+from cimforge.mapper import map_network
+from cimforge.params.snn import SnnCoreParams
 from cimforge.verif import seeds
+from cimforge.verif.snn.host import load_program, step_program
 from cimforge.verif.snn.stimulus import random_events, random_network
 
 CORE = SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
@@ -20,21 +19,13 @@ CORE = SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2
 
 def run_core(core_params, net, mapping, events, rng, stall=0.3):
     dut = SnnCore(core_params)
-    fmt = core_params.host_format
-    program = [fmt.pack(op=HostOp.LAYERS, a=len(mapping.plans))]
-    program += [fmt.pack(op=HostOp.LAYER, a=i, data=word)
-                for i, word in enumerate(descriptors(net, mapping, core_params))]
-    program += [fmt.pack(op=HostOp.BUFFER, a=row, data=bits)
-                for row, bits in sorted(mapping.buffer_image.items())]
-    setup = [encode(core_params.macro, Op.LOAD, row, 0, bits)
-             for row, bits in sorted(mapping.macro_image.items())]
-    program += [fmt.pack(op=HostOp.MACRO, data=word) for word in setup]
-    steps = [[fmt.pack(op=HostOp.EVENT, a=a) for a in step] + [fmt.pack(op=HostOp.STEP)]
-             for step in events]
+    program = load_program(core_params, net, mapping)
+    setup = len(mapping.macro_image)             # MACRO commands before the first step
+    steps = step_program(core_params, events)
     issued, spikes = [], []
 
     async def host(ctx):
-        for word in program + [w for step in steps for w in step]:
+        for word in program + steps:
             ctx.set(dut.host.valid, 1)
             ctx.set(dut.host.payload.as_value(), word)
             await ctx.tick().until(dut.host.ready)
@@ -69,7 +60,7 @@ def run_core(core_params, net, mapping, events, rng, stall=0.3):
     sim.add_process(monitor)
     sim.add_testbench(sink)
     sim.run()
-    return issued[len(setup):], spikes, dut
+    return issued[setup:], spikes, dut
 
 
 @pytest.mark.parametrize("stationarity", ["ws", "os"])
