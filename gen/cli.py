@@ -4,6 +4,7 @@ Each command imports what it needs when it runs (Amaranth, the simulators' harne
 flow), so `cimforge --help` and argument errors answer at once."""
 
 import argparse
+import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def _cmd_fpga(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cimforge", description=__doc__)
+    top.add_argument("--version", action="version",
+                     version=f"cimforge {importlib.metadata.version('cimforge')}")
     sub = top.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="show the blocks, their parameters, ranges and presets")

@@ -1,5 +1,6 @@
 """The `cimforge` command line: generation, listing and every error path."""
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -56,3 +57,9 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     result = cimforge("gen", "lfsr_bank", "-o", str(blocker / "sub"))
     assert result.returncode == 2
     assert "cimforge: error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version():
+    result = cimforge("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"cimforge {importlib.metadata.version('cimforge')}"
