@@ -23,11 +23,16 @@ from .fpga.flow import FlowError
 from .golden.aer import tree_links, xy_path
 from .golden.cim import Counter, LayerConfig, Op, encode, modes_for
 from .golden.lfsr import LfsrBankModel
+from .golden.network import Linear, Network, Neurons
 from .hdl.cim.macro import CimMacro
 from .hdl.common.axis_top import AxisTop
+from .hdl.snn.core import SnnCore
+from .mapper import map_network
 from .params import ParamError
 from .params.lfsr_bank import LfsrBankParams
+from .params.snn import HostOp
 from .verif import harness
+from .verif.snn.host import load_program, step_program
 
 # Anchors (ARCHITECTURE.md): the same open flow, ECP5 LFE5U-25F, post-route.
 ANCHORS = [
@@ -158,6 +163,78 @@ def bench_cim_cycles(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
+def measure_snn_core(core, net, stationarity: str, events: list) -> dict:
+    """One linear network through the `snn_core` RTL (Amaranth's simulator), host port always
+    valid and spike port always ready: cycles from the STEP accepted to the end marker, and the
+    macro's own slice counts read back through the host port afterwards."""
+    mapping = map_network(net, core.macro, stationarity, core.buffer_rows)
+    dut = SnnCore(core)
+    fmt = core.host_format
+    program = load_program(core, net, mapping)
+    reads = [fmt.pack(op=HostOp.MACRO, data=encode(core.macro, Op.COUNTER, c))
+             for c in (Counter.ACC_SLICES, Counter.FIRE_SLICES, Counter.LOADS)]
+    clear = [fmt.pack(op=HostOp.MACRO, data=encode(core.macro, Op.CLEAR))]
+    spans, values = [], []
+
+    async def host(ctx):
+        cycle, started = 0, None
+        ctx.set(dut.spike.ready, 1)
+        ctx.set(dut.rdata.ready, 1)
+        words = program + clear + step_program(core, events) + reads
+        for word in words:
+            ctx.set(dut.host.valid, 1)
+            ctx.set(dut.host.payload.as_value(), word)
+            while True:
+                if ctx.get(dut.spike.valid) and ctx.get(dut.spike.payload.end):
+                    spans.append(cycle - started)
+                    started = None
+                if ctx.get(dut.rdata.valid):
+                    values.append(ctx.get(dut.rdata.payload))
+                ready = ctx.get(dut.host.ready)
+                await ctx.tick()
+                cycle += 1
+                if ready:
+                    break
+            if fmt.field_value(word, "op") == HostOp.STEP:
+                started = cycle - 1
+        ctx.set(dut.host.valid, 0)
+        while len(values) < len(reads):
+            if ctx.get(dut.rdata.valid):
+                values.append(ctx.get(dut.rdata.payload))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(host)
+    sim.run()
+    acc, fire, loads = values
+    cycles = sum(spans)
+    count = sum(len(step) for step in events)
+    return {"stationarity": stationarity, "events": count, "cycles": cycles,
+            "cycles_per_event": round(cycles / count, 2), "acc_slices": acc,
+            "fire_slices": fire, "loads": loads,
+            "utilisation": round((acc + fire) / cycles, 3)}
+
+
+def bench_snn_core(work: Path, quick: bool) -> list[dict]:
+    """Cycles per input event and macro utilisation (slices issued / cycles) of the first core
+    controller on one 64-input linear layer, at three walk lengths, ws and os."""
+    core = get("snn_core").configure("small")
+    rng = np.random.default_rng(1)
+    rows = []
+    for b_w, b_v in ((8, 8), (4, 8), (2, 16)):
+        neurons = 32 // b_w
+        net = Network((64,), [Linear(rng.integers(-2, 1 << (b_w - 1), (neurons, 64)),
+                                     Neurons(1 << (b_v - 2), b_w, b_v))])
+        events = [list(rng.choice(64, 16 if quick else 48)) for _ in range(2)]
+        for stationarity in ("ws", "os"):
+            r = measure_snn_core(core, net, stationarity, events)
+            rows.append({"b_w": b_w, "b_v": b_v, "s_v": -(-b_v // b_w), **r})
+            print(f"  snn_core B_W={b_w} B_V={b_v} {stationarity}: {r['cycles_per_event']} "
+                  f"cycles/event, utilisation {r['utilisation']}")
+    return rows
+
+
 def bench_cim_fpga(preset: str, targets: tuple[str, ...], seeds: tuple[int, ...] = (1,)):
     """The 256-column presets need more block RAM than an iCE40 UP5K has (30 x 4 kbit).
     `seeds`: placer seeds, where one seed would not say whether the Fmax target holds."""
@@ -267,6 +344,7 @@ BENCHMARKS = {
     "aer_fpga": bench_aer_fpga,
     "aer_load": bench_aer_load,
     "aer_multicast": bench_aer_multicast,
+    "snn_core": bench_snn_core,
     **bench_raca.BENCHMARKS,
 }
 
@@ -374,6 +452,21 @@ def render_markdown(results: dict) -> str:
             lines.append(f"| {a['design']} (anchor) | ecp5-25f | {a['lut4']} | {a['ff']} | "
                          f"{a['bram']} | {a['fmax_mhz']} | {a['sop_per_cycle']} | "
                          f"{a['sop_per_cycle'] * a['fmax_mhz'] / 1000:.3f} |")
+        lines.append("")
+    if "snn_core" in entries:
+        lines += ["## Accelerator core: the first controller (linear layers, resident membranes)",
+                  "", "One 64-input linear layer with 32 columns of lanes (lane width = B_W, "
+                  "S_V = B_V / B_W slices per membrane), two timesteps of random input events; "
+                  "RTL in Amaranth's simulator, host port always valid, spike port always "
+                  "ready. Cycles from STEP accepted to the timestep's end marker, summed; "
+                  "utilisation = macro slices (ACC and FIRE) / cycles.", "",
+                  "| B_W | B_V | S_V | stationarity | events | cycles/event | ACC slices | "
+                  "FIRE slices | LOADs | utilisation |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in entries["snn_core"]:
+            lines.append(f"| {r['b_w']} | {r['b_v']} | {r['s_v']} | {r['stationarity']} | "
+                         f"{r['events']} | {r['cycles_per_event']} | {r['acc_slices']} | "
+                         f"{r['fire_slices']} | {r['loads']} | {r['utilisation']} |")
         lines.append("")
     if "cim_forwarding" in entries:
         slices = sorted({(r["b_w"], r["b_v"], r["slices"], r["cycles_per_event"])
