@@ -210,6 +210,7 @@ class SnnCore(wiring.Component):
                 m.next = "EVENT"
 
             with m.State("EVENT"):
+                m.d.comb += q_rd.addr.eq(Cat((k + 1)[:index_bits], bank))    # read ahead
                 operand = q_rd.data * desc.s_w
                 m.d.sync += [cg.eq(0), s.eq(0),
                              v_row.eq(desc.membrane_rows)]
@@ -231,8 +232,20 @@ class SnnCore(wiring.Component):
                         m.next = "EVENT_READ"
 
             with m.State("WS_ACC"):
+                # One ACC per cycle: the queue is read one event ahead (two while this cycle
+                # moves on to the next event), so the next event's row is ready at once.
+                advance = Signal()
+                m.d.comb += q_rd.addr.eq(Cat((k + 1 + advance)[:index_bits], bank))
                 with m.If(issue(Op.ACC, w_row, v_row)):
-                    next_group()
+                    with m.If(cg == desc.channel_groups - 1):
+                        m.d.comb += advance.eq(1)
+                        m.d.sync += [k.eq(k + 1), cg.eq(0), v_row.eq(desc.membrane_rows),
+                                     w_row.eq(desc.weight_rows + q_rd.data * desc.s_w)]
+                        with m.If(k == count_in - 1):
+                            m.next = "FIRES"
+                    with m.Else():
+                        m.d.sync += [cg.eq(cg + 1), v_row.eq(v_row + desc.s_v),
+                                     w_row.eq(w_row + cg_stride)]
 
             with m.State("OS_READ"):             # a weight row is read from the buffer
                 m.d.comb += b_rd.addr.eq(w_row + s)
