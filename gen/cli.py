@@ -5,15 +5,19 @@ flow), so `cimforge --help` and argument errors answer at once."""
 
 import argparse
 import importlib.metadata
+import re
 import sys
 from pathlib import Path
 
 from .params import ParamError
 
+# A plain Verilog identifier: what a top module may be called (and a safe file name).
+VERILOG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
 
 def _cmd_list(args) -> int:
-    from .blocks import BLOCKS
-    for block in BLOCKS.values():
+    from .blocks import BLOCKS, get
+    for block in [get(args.block)] if args.block else BLOCKS.values():
         print(f"{block.name}: {block.doc}")
         for p in block.params.describe():
             allowed = f" [{p['allowed']}]" if p["allowed"] else ""
@@ -30,6 +34,9 @@ def _cmd_list(args) -> int:
 def _cmd_gen(args) -> int:
     from .blocks import get
     from .emit import emit
+    if args.name is not None and not VERILOG_NAME.fullmatch(args.name):
+        raise ParamError(f"--name {args.name!r} is not a Verilog module name (a letter or _, "
+                         f"then letters, digits, _ or $); it also names the files in -o")
     params = get(args.block).configure(args.preset, args.param)
     path = emit(params, Path(args.output), name=args.name)
     print(f"wrote {path} and {path.with_suffix('.json')}")
@@ -70,7 +77,9 @@ def parser() -> argparse.ArgumentParser:
                      version=f"cimforge {importlib.metadata.version('cimforge')}")
     sub = top.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="show the blocks, their parameters, ranges and presets")
+    listing = sub.add_parser("list", help="show the blocks (or one), their parameters, "
+                                          "ranges and presets")
+    listing.add_argument("block", nargs="?", help="only this block")
 
     gen = sub.add_parser("gen", help="emit Verilog and metadata JSON for one block")
     gen.add_argument("block", help="block name (see `cimforge list`)")

@@ -43,6 +43,10 @@ def test_gen_writes_verilog_and_metadata(tmp_path):
     (["gen", "lfsr_bank", "--preset", "huge"], "unknown preset 'huge'; presets are"),
     (["gen", "lfsr_bank", "--param", "lanes=20", "--param", "length=8"], "at most 16 lanes"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["gen", "lfsr_bank", "--name", "../escaped"], "--name '../escaped' is not a Verilog "
+                                                   "module name"),
+    (["gen", "lfsr_bank", "--name", "bad name"], "--name 'bad name' is not a Verilog"),
+    (["list", "nosuchblock"], "unknown block 'nosuchblock'"),
 ])
 def test_errors_are_one_clear_message_and_exit_2(args, message, tmp_path):
     result = cimforge(*args, "-o", str(tmp_path)) if args[0] == "gen" else cimforge(*args)
@@ -63,3 +67,10 @@ def test_version():
     result = cimforge("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"cimforge {importlib.metadata.version('cimforge')}"
+
+
+def test_list_one_block():
+    result = cimforge("list", "snn_core")
+    assert result.returncode == 0
+    assert result.stdout.startswith("snn_core: ") and "lfsr_bank" not in result.stdout
+    assert "presets:" in result.stdout
