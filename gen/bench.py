@@ -27,7 +27,7 @@ from .golden.network import Linear, Network, Neurons
 from .hdl.cim.macro import CimMacro
 from .hdl.common.axis_top import AxisTop
 from .hdl.snn.core import SnnCore
-from .mapper import map_network
+from .mapper import lane_width, map_network
 from .params import ParamError
 from .params.lfsr_bank import LfsrBankParams
 from .params.snn import HostOp
@@ -83,9 +83,7 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
     dut = CimMacro(params)
     runs, results = [], []
     for b_w, b_v, saturate in widths:
-        width = min(b_w, params.lane_limit)
-        while -(-b_v // width) > params.max_slices and width < params.lane_limit:
-            width += 1
+        width = lane_width(params, b_w, b_v)
         lanes = params.cols // width
         config = LayerConfig(modes_for([width] * lanes, params.cols), b_w, b_v, saturate)
         if config.n > params.max_slices or config.n + 1 > params.rows // 2:

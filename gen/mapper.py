@@ -10,17 +10,13 @@ from .golden.cim import LayerConfig, bits_to_int, modes_for
 from .golden.network import Conv2d, Linear, Network, SumPool2d
 from .params.cim_macro import CimMacroParams
 from .params.snn import STATIONARITIES, LayerPlan, Mapping, SnnCoreParams
-from .params.wire import FormatError
+from .params.wire import FormatError, ceil_div
 
 CHOICES = (*STATIONARITIES, "hs-min")
 
 
 class MappingError(ValueError):
     """The network does not fit the core; the message names the layer and the limit."""
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 def lane_width(params: CimMacroParams, b_w: int, b_v: int) -> int:
@@ -171,13 +167,6 @@ def _layer_shape(network: Network, index: int, params: CimMacroParams,
     config = LayerConfig(modes_for([width] * lanes, params.cols), n.b_w, n.b_v,
                          saturate=n.overflow == "saturate", subtract=n.reset == "subtract")
 
-    def lane_values(values, cg, pad=0):
-        """Channel group `cg`'s values, one per lane (`pad` past the last channel)."""
-        out = np.full(lanes, pad, dtype=np.int64)
-        part = values[cg * lanes:(cg + 1) * lanes]
-        out[:len(part)] = part
-        return out
-
     thresholds = n.threshold.reshape(channels, -1)          # (channel, position)
     # Lanes past the last channel never fire: zero weights, the largest threshold.
     never = (1 << (n.b_v - 1)) - 1
@@ -185,9 +174,9 @@ def _layer_shape(network: Network, index: int, params: CimMacroParams,
         index, layer, stationarity_of(layer, stationarity), width, lanes, channel_groups,
         channel_groups * positions, s_w, s_v, config,
         [_operand(layer, op, lanes) for op in operands],
-        [] if layer.bias is None else [lane_values(layer.bias, cg)
+        [] if layer.bias is None else [_lanes(layer.bias, cg, lanes)
                                        for cg in range(channel_groups)],
-        [lane_values(thresholds[:, g // channel_groups], g % channel_groups, never)
+        [_lanes(thresholds[:, g // channel_groups], g % channel_groups, lanes, never)
          for g in range(channel_groups * positions)])
 
 
@@ -212,17 +201,21 @@ def _chunks(shapes: list, rows: int) -> list[int]:
     return chunks
 
 
+def _lanes(values, cg: int, lanes: int, pad: int = 0) -> np.ndarray:
+    """Channel group `cg`'s values, one per lane (`pad` past the last channel)."""
+    out = np.full(lanes, pad, dtype=np.int64)
+    part = values[cg * lanes:(cg + 1) * lanes]
+    out[:len(part)] = part
+    return out
+
+
 def _operand(layer, operand, lanes: int) -> np.ndarray:
     """One weight operand: a value per lane (zero past the last channel)."""
-    out = np.zeros(lanes, dtype=np.int64)
     if isinstance(layer, Linear):
-        group, i = operand
-        column = layer.weight[group * lanes:(group + 1) * lanes, i]
-    else:
-        cg, c, ky, kx = operand
-        column = layer.weight[cg * lanes:(cg + 1) * lanes, c, ky, kx]
-    out[:len(column)] = column
-    return out
+        cg, i = operand
+        return _lanes(layer.weight[:, i], cg, lanes)
+    cg, c, ky, kx = operand
+    return _lanes(layer.weight[:, c, ky, kx], cg, lanes)
 
 
 def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list[int]:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .cim import saturate, wrap
+
 FORMAT_VERSION = 1
 RESETS = ("zero", "subtract")
 OVERFLOWS = ("wrap", "saturate")
@@ -58,16 +60,6 @@ def _pair(value, what: str) -> tuple[int, int]:
 def fits(values: np.ndarray, bits: int) -> bool:
     """Every value is a `bits`-bit two's-complement integer."""
     return bool(np.all((values >= -(1 << (bits - 1))) & (values < (1 << (bits - 1)))))
-
-
-def wrap(values, bits: int) -> np.ndarray:
-    half = 1 << (bits - 1)
-    return (np.asarray(values, dtype=np.int64) + half) % (2 * half) - half
-
-
-def saturate(values, bits: int) -> np.ndarray:
-    half = 1 << (bits - 1)
-    return np.clip(np.asarray(values, dtype=np.int64), -half, half - 1)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..params.lfsr_bank import LfsrBankParams
-from ..params.raca import MAX_SHIFT, Op, RacaParams, Reg, ceil_div
+from ..params.raca import MAX_SHIFT, Op, RacaParams, Reg
 from ..params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
+from ..params.wire import ceil_div
 from .lfsr import LfsrBankModel
 
 

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from . import Params, param
 from .lfsr_bank import MIN_LENGTH
-from .wire import Field, Format
+from .wire import Field, Format, ceil_div
 
 NEURON_FORMS = ("sigmoid", "threshold", "gauss")
 
@@ -65,10 +65,6 @@ class Register:
     @property
     def label(self) -> str:
         return self.name if self.index is None else f"{self.name}{self.index}"
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,10 @@ class Format:
         return out
 
 
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def bits(n: int) -> int:
     """Bits to hold any of 0..n-1 (at least 1)."""
     return max(1, (n - 1).bit_length())

@@ -6,7 +6,7 @@ output-stationary. A descriptor it cannot run yet (a convolution, chunked membra
 is refused when its layer comes up: the layer is skipped and counted in `refused`.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -64,7 +64,7 @@ class SnnCore(wiring.Component):
         layers = Signal(range(p.max_layers + 1), init=1)
         layer = Signal(range(p.max_layers + 1))
         bank = Signal()                          # the queue the current layer reads
-        counts = [Signal(range(p.queue_depth + 1), name=f"count{i}") for i in range(2)]
+        counts = Array(Signal(range(p.queue_depth + 1), name=f"count{i}") for i in range(2))
         count_in = Signal.like(counts[0])        # events of the current layer
         k = Signal.like(counts[0])               # the event being run
         cg = Signal(range(p.max_channels + 1))   # channel group (= membrane group, linear)
@@ -90,14 +90,11 @@ class SnnCore(wiring.Component):
         def push(which, address):
             """Append `address` to queue `which` (0 or 1), or count it dropped if full."""
             count = Signal.like(counts[0])
-            m.d.comb += count.eq(Mux(which, counts[1], counts[0]))
+            m.d.comb += count.eq(counts[which])
             with m.If(count < p.queue_depth):
                 m.d.comb += [q_wr.en.eq(1), q_wr.addr.eq(Cat(count[:index_bits], which)),
                              q_wr.data.eq(address)]
-                with m.If(which):
-                    m.d.sync += counts[1].eq(counts[1] + 1)
-                with m.Else():
-                    m.d.sync += counts[0].eq(counts[0] + 1)
+                m.d.sync += counts[which].eq(count + 1)
             with m.Else():
                 m.d.sync += dropped.eq(dropped + 1)
 
@@ -159,7 +156,7 @@ class SnnCore(wiring.Component):
 
             with m.State("DESC_HELD"):
                 m.d.sync += [desc.eq(d_rd.data), plane.eq(0),
-                             count_in.eq(Mux(bank, counts[1], counts[0]))]
+                             count_in.eq(counts[bank])]
                 m.next = "CHECK"
 
             with m.State("CHECK"):
@@ -293,10 +290,7 @@ class SnnCore(wiring.Component):
 
             with m.State("NEXT"):
                 # The layer's queue is used up; the next layer reads the one its spikes filled.
-                with m.If(bank):
-                    m.d.sync += counts[1].eq(0)
-                with m.Else():
-                    m.d.sync += counts[0].eq(0)
+                m.d.sync += counts[bank].eq(0)
                 m.d.sync += [bank.eq(~bank), layer.eq(layer + 1)]
                 with m.If(last_layer):
                     m.next = "END"

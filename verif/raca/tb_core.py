@@ -17,7 +17,7 @@ from cimforge.golden.raca import (
     program,
     run_commands,
 )
-from cimforge.params.raca import ceil_div
+from cimforge.params.wire import ceil_div
 from cimforge.verif.raca.host import BUSY, DONE, REFUSED, start
 from cimforge.verif.raca.stimulus import random_input, random_network
 
