@@ -178,7 +178,7 @@ def measure_snn_core(core, net, stationarity: str, events: list) -> dict:
         cycle, started = 0, None
         ctx.set(dut.spike.ready, 1)
         ctx.set(dut.rdata.ready, 1)
-        words = program + clear + step_program(core, events) + reads
+        words = program + clear + step_program(core, net, events) + reads
         for word in words:
             ctx.set(dut.host.valid, 1)
             ctx.set(dut.host.payload.as_value(), word)

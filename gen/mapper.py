@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .golden.cim import LayerConfig, bits_to_int, modes_for
-from .golden.network import Conv2d, Linear, Network, SumPool2d
+from .golden.network import Conv2d, Linear, Network, SumPool2d, transform
 from .params.cim_macro import CimMacroParams
 from .params.snn import STATIONARITIES, LayerPlan, Mapping, SnnCoreParams
 from .params.wire import FormatError, ceil_div
@@ -138,8 +138,14 @@ class _LayerShape:
         return 2 * self.s_v
 
     @property
+    def unit(self) -> int:
+        """Chunks are multiples of this: a convolution's are whole output positions, so the
+        controller filters its taps by position only."""
+        return self.channel_groups if isinstance(self.layer, Conv2d) else 1
+
+    @property
     def least_groups(self) -> int:
-        return self.groups if self.station == "os" else 1
+        return self.groups if self.station == "os" else self.unit
 
 
 def _layer_shape(network: Network, index: int, params: CimMacroParams,
@@ -196,6 +202,7 @@ def _chunks(shapes: list, rows: int) -> list[int]:
     chunks, spare = [], rows - used
     for shape in shapes:
         extra = min(shape.groups - shape.least_groups, spare // shape.group_rows)
+        extra -= extra % shape.unit
         spare -= extra * shape.group_rows
         chunks.append(shape.least_groups + extra)
     return chunks
@@ -218,6 +225,19 @@ def _operand(layer, operand, lanes: int) -> np.ndarray:
     return _lanes(layer.weight[:, c, ky, kx], cg, lanes)
 
 
+def _spike_transform(network: Network, index: int) -> tuple[int, int, bool]:
+    """(pool_y, pool_x, flat) of the events weighted layer `index` sends: the sum pooling up
+    to the next weighted layer, and whether that layer takes flat addresses (it is linear, or
+    there is none: the spike port's addresses are flat)."""
+    pool_y = pool_x = 1
+    for later in network.layers[index + 1:]:
+        if isinstance(later, SumPool2d):
+            pool_y, pool_x = pool_y * later.kernel[0], pool_x * later.kernel[1]
+        elif isinstance(later, (Linear, Conv2d)):
+            return pool_y, pool_x, isinstance(later, Linear)
+    return pool_y, pool_x, True
+
+
 def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list[int]:
     """Every plan of `mapping` as the core's layer descriptor (`core.descriptor_format`).
     Raises `MappingError` naming the layer and the field that does not fit the core."""
@@ -225,33 +245,58 @@ def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list
     for plan in mapping.plans:
         layer = network.layers[plan.layer]
         shape_in, shape_out = network.shape_in(plan.layer), network.shapes[plan.layer]
-        pool_y = pool_x = 1
-        for earlier in reversed(network.layers[:plan.layer]):
-            if isinstance(earlier, (Linear, Conv2d)):
-                break
-            if isinstance(earlier, SumPool2d):
-                pool_y, pool_x = pool_y * earlier.kernel[0], pool_x * earlier.kernel[1]
+        if isinstance(layer, Conv2d):
+            (kh, kw), (sy, sx), (py, px) = layer.weight.shape[2:], layer.stride, layer.padding
+            out_h, out_w = shape_out[1:]
+        else:
+            kh = kw = sy = sx = out_h = out_w = 1
+            py = px = 0
+        pool_y, pool_x, flat = _spike_transform(network, plan.layer)
+        s_w, s_v = plan.s_w, plan.s_v
+        position_rows = plan.channel_groups * s_v
+        channel_weights = kh * kw * s_w
+        group_weights = shape_in[0] * channel_weights
         fields = dict(
             conv=plan.kind == "conv2d", os=plan.stationarity == "os", resident=plan.resident,
             has_bias=plan.bias_rows >= 0, saturate=layer.neurons.overflow == "saturate",
             subtract=layer.neurons.reset == "subtract", lane_width=plan.lane_width,
             lanes=plan.lanes, channels=shape_out[0], channel_groups=plan.channel_groups,
-            groups=plan.groups, chunk=plan.chunk, s_w=plan.s_w, s_v=plan.s_v,
+            groups=plan.groups, chunk=plan.chunk, s_w=s_w, s_v=s_v,
             weight_rows=plan.weight_rows, bias_rows=max(plan.bias_rows, 0),
             threshold_rows=plan.threshold_rows, membrane_rows=plan.membrane_rows,
             buffer_weights=max(plan.buffer_weights, 0),
             buffer_membranes=max(plan.buffer_membranes, 0),
             buffer_thresholds=max(plan.buffer_thresholds, 0), buffer_planes=plan.buffer_planes,
-            inputs=shape_in[0], pool_y=pool_y, pool_x=pool_x)
-        if isinstance(layer, Conv2d):
-            kh, kw = layer.weight.shape[2:]
-            fields.update(in_h=shape_in[1], in_w=shape_in[2], out_h=shape_out[1],
-                          out_w=shape_out[2], kh=kh, kw=kw, stride_y=layer.stride[0],
-                          stride_x=layer.stride[1], pad_y=layer.padding[0],
-                          pad_x=layer.padding[1])
+            inputs=shape_in[0], out_h=out_h, out_w=out_w, kh=kh, kw=kw, stride_y=sy,
+            stride_x=sx, pad_y=py, pad_x=px,
+            total_rows=plan.groups * s_v, chunk_rows=plan.chunk * s_v,
+            position_rows=position_rows, line_rows=out_w * position_rows,
+            channel_weights=channel_weights, group_weights=group_weights,
+            chunk_weights=plan.chunk * group_weights if plan.kind == "linear" else 0,
+            line_weights=kw * s_w, stride_x_weights=sx * s_w, stride_y_weights=sy * kw * s_w,
+            pool_y=pool_y, pool_x=pool_x, pooled_w=out_w // pool_x, flat=flat,
+            out_positions=(out_h // pool_y) * (out_w // pool_x))
         try:
             words.append(fmt.pack(**{k: int(v) for k, v in fields.items()}))
         except FormatError as error:
             raise MappingError(f"layer {plan.layer}: does not fit this core's descriptor: "
                                f"{error}") from None
+    return words
+
+
+def event_words(network: Network, core: SnnCoreParams, addresses) -> list[int]:
+    """Flat input addresses as the first weighted layer takes them (`core.event_format`):
+    unchanged for a linear layer (after any flatten), (channel, row, column) for a
+    convolution (after any pooling of the input)."""
+    fmt, first = core.event_format, network.weighted[0]
+    words = []
+    for address in addresses:
+        address = int(address)
+        for index, layer in enumerate(network.layers[:first]):
+            address = transform(layer, network.shape_in(index), address)
+        if isinstance(network.layers[first], Linear):
+            words.append(fmt.pack(c=address))
+        else:
+            c, y, x = np.unravel_index(address, network.shape_in(first))
+            words.append(fmt.pack(c=int(c), y=int(y), x=int(x)))
     return words

@@ -37,7 +37,7 @@ class HostOp(IntEnum):
     BUFFER = 1      # a = buffer row, data = the row
     MACRO = 2       # data = a macro command, passed through (loading the image, reading
                     # counters); its read-data comes out on the core's rdata port
-    EVENT = 3       # a = an input address for the next timestep
+    EVENT = 3       # a = an input event for the next timestep (`event_format`)
     STEP = 4        # run one timestep over the queued input events
     LAYERS = 5      # a = the number of layers to run
 
@@ -108,11 +108,30 @@ class SnnCoreParams(Params):
                               max_lane=self.max_lane)
 
     @cached_property
+    def event_format(self) -> Format:
+        """An event as a layer receives it (the host's EVENT address, the event queues): a
+        linear layer's input neuron in `c` (so a flat address is the word itself), a
+        convolution's input (channel, row, column): the coordinates a DVS sensor sends, and
+        what a convolution needs without dividing."""
+        side = bits(self.max_map)
+        return Format("snn_event", [
+            Field("c", bits(self.max_inputs), "linear: input neuron; conv: input channel"),
+            Field("y", side, "conv: input row"),
+            Field("x", side, "conv: input column"),
+        ])
+
+    @cached_property
     def descriptor_format(self) -> Format:
         """One weighted layer as the controller holds it (`LayerPlan` plus the layer's
-        geometry). Row fields are macro rows, `buffer_*` buffer rows."""
+        geometry). Row fields are macro rows, `buffer_*` buffer rows. A linear layer is held as
+        a 1 x 1 convolution of `inputs` channels on a 1 x 1 map. The `*_rows`/`*_weights`
+        steps are products of the other fields, computed by the mapper so that the controller
+        needs no multiplier per layer: membrane steps count rows from the first membrane,
+        weight steps rows from the first weight operand (macro rows for ws, buffer rows for
+        os)."""
         macro = self.macro
         row, brow = bits(self.rows), bits(self.buffer_rows)
+        step = bits(max(self.rows, self.buffer_rows) + 1)
         groups = self.max_channels * self.max_map * self.max_map
         side, kernel = bits(self.max_map + 1), bits(self.max_kernel + 1)
         return Format("snn_layer_descriptor", [
@@ -127,7 +146,8 @@ class SnnCoreParams(Params):
             Field("channels", bits(self.max_channels + 1), "output channels (neurons)"),
             Field("channel_groups", bits(self.max_channels + 1), "groups per output position"),
             Field("groups", bits(groups + 1), "membrane groups"),
-            Field("chunk", bits(groups + 1), "membrane groups in the macro at once"),
+            Field("chunk", bits(groups + 1), "membrane groups in the macro at once (conv: a "
+                  "multiple of channel_groups, whole output positions)"),
             Field("s_w", bits(self.max_slices + 1), "rows per weight operand"),
             Field("s_v", bits(self.max_slices + 1), "rows per membrane: the walk length"),
             Field("weight_rows", row, "weight operands (ws) or the operand slot (os)"),
@@ -139,18 +159,30 @@ class SnnCoreParams(Params):
             Field("buffer_thresholds", brow, "chunked: thresholds in the buffer"),
             Field("buffer_planes", brow, "the layer's configuration planes (PLANE data)"),
             Field("inputs", bits(self.max_inputs + 1), "linear: inputs; conv: input channels"),
-            Field("in_h", side, "conv: input map height"),
-            Field("in_w", side, "conv: input map width"),
-            Field("out_h", side, "conv: output map height"),
-            Field("out_w", side, "conv: output map width"),
-            Field("kh", kernel, "conv: kernel height"),
-            Field("kw", kernel, "conv: kernel width"),
-            Field("stride_y", kernel, "conv: vertical stride"),
-            Field("stride_x", kernel, "conv: horizontal stride"),
-            Field("pad_y", kernel, "conv: top/bottom padding"),
-            Field("pad_x", kernel, "conv: left/right padding"),
-            Field("pool_y", kernel, "sum pooling of arriving events, vertical (1: none)"),
-            Field("pool_x", kernel, "sum pooling of arriving events, horizontal (1: none)"),
+            Field("out_h", side, "output map height (linear: 1)"),
+            Field("out_w", side, "output map width (linear: 1)"),
+            Field("kh", kernel, "kernel height (linear: 1)"),
+            Field("kw", kernel, "kernel width (linear: 1)"),
+            Field("stride_y", kernel, "vertical stride (linear: 1)"),
+            Field("stride_x", kernel, "horizontal stride (linear: 1)"),
+            Field("pad_y", kernel, "top/bottom padding"),
+            Field("pad_x", kernel, "left/right padding"),
+            Field("total_rows", step, "groups * s_v: every membrane row of the layer"),
+            Field("chunk_rows", step, "chunk * s_v"),
+            Field("position_rows", step, "channel_groups * s_v: one output position"),
+            Field("line_rows", step, "out_w * position_rows: one output row"),
+            Field("channel_weights", step, "kh * kw * s_w: one input channel's operands"),
+            Field("group_weights", step, "inputs * channel_weights: one channel group's"),
+            Field("chunk_weights", step, "linear: chunk * group_weights"),
+            Field("line_weights", step, "kw * s_w: one kernel row"),
+            Field("stride_x_weights", step, "stride_x * s_w"),
+            Field("stride_y_weights", step, "stride_y * line_weights"),
+            Field("pool_y", kernel, "sum pooling of this layer's spikes, vertical (1: none)"),
+            Field("pool_x", kernel, "sum pooling of this layer's spikes, horizontal (1: none)"),
+            Field("pooled_w", side, "out_w / pool_x"),
+            Field("flat", 1, "spikes leave as flat addresses (channel * out_positions + "
+                  "position): the next layer is linear, or this is the last"),
+            Field("out_positions", bits(self.max_inputs + 1), "flat: pooled positions"),
         ])
 
     max_layers: int = param(4, "most weighted layers", lo=1, hi=64)
@@ -161,10 +193,10 @@ class SnnCoreParams(Params):
     def host_format(self) -> Format:
         """`s_axis_host_tdata`: one host command (`HostOp`)."""
         data = max(self.descriptor_format.size, self.cols, self.macro.cmd_width)
-        a = max(bits(self.max_layers), bits(self.buffer_rows), bits(self.max_inputs))
+        a = max(bits(self.max_layers), bits(self.buffer_rows), self.event_format.size)
         return Format("snn_host_command", [
             Field("op", 3, "operation", values=HostOp),
-            Field("a", a, "layer index, buffer row or input address"),
+            Field("a", a, "layer index, buffer row or input event (`event_format`)"),
             Field("data", data, "descriptor, buffer row or macro command"),
         ])
 
@@ -178,7 +210,7 @@ class SnnCoreParams(Params):
 
     def formats(self) -> dict[str, Format]:
         return {"s_axis_host": self.host_format, "m_axis_spike": self.spike_format,
-                "descriptor": self.descriptor_format}
+                "descriptor": self.descriptor_format, "event": self.event_format}
 
 
 

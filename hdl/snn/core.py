@@ -1,12 +1,19 @@
 """One core of the FlexSpIM accelerator: a CIM macro and the controller that turns a
 timestep's events into its commands (contract: `cimforge.golden.snn.CoreModel`).
 
-This first controller runs linear layers with resident membranes, weight- or
-output-stationary. A descriptor it cannot run yet (a convolution, chunked membranes, pooling)
-is refused when its layer comes up: the layer is skipped and counted in `refused`.
+Per layer the controller configures the macro (PLANE rows from the buffer, COMMIT), then runs
+the layer chunk by chunk of membrane groups (one chunk when they are resident): LOAD the
+chunk's membranes and thresholds from the buffer (chunked only), ACC the bias, replay the
+layer's events through `EventDecoder` and `TapWalker` (ACC per tap and channel group; an `os`
+layer LOADs each weight operand from the buffer first), FIRE each group (fenced by a COUNTER
+read), STORE the membranes back (chunked only). Fired lanes become the next layer's events,
+pooled and encoded as it takes them (`event_format`), or leave on the spike port.
+
+A descriptor with a zero count or size is refused when its layer comes up (skipped, counted in
+`refused`): every loop then provably ends.
 """
 
-from amaranth.hdl import Array, Cat, Module, Signal
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -16,6 +23,7 @@ from ...params.snn import HostOp, SnnCoreParams
 from ...params.wire import bits
 from ..cim.macro import CimMacro
 from ..common.wire import struct_layout
+from .events import EventDecoder, TapWalker, step_width
 
 
 class SnnCore(wiring.Component):
@@ -46,15 +54,18 @@ class SnnCore(wiring.Component):
         p = self.params
         mp = p.macro
         m.submodules.macro = macro = self.macro
+        m.submodules.decoder = decoder = EventDecoder(p)
+        m.submodules.walker = walker = TapWalker(p)
         host = self.host.payload
         cmd = macro.cmd.payload
-        addr_bits = bits(p.max_inputs)
+        width = step_width(p)
 
         m.submodules.descriptors = descriptors = Memory(
             shape=p.descriptor_format.size, depth=p.max_layers, init=[])
         m.submodules.buffer = buffer = Memory(shape=p.cols, depth=p.buffer_rows, init=[])
         # Two event queues: the layer being run reads one, its spikes fill the other.
-        m.submodules.queues = queues = Memory(shape=addr_bits, depth=2 * p.queue_depth, init=[])
+        m.submodules.queues = queues = Memory(shape=p.event_format.size,
+                                              depth=2 * p.queue_depth, init=[])
         d_wr, d_rd = descriptors.write_port(), descriptors.read_port()
         b_wr, b_rd = buffer.write_port(), buffer.read_port()
         q_wr, q_rd = queues.write_port(), queues.read_port()
@@ -66,60 +77,109 @@ class SnnCore(wiring.Component):
         bank = Signal()                          # the queue the current layer reads
         counts = Array(Signal(range(p.queue_depth + 1), name=f"count{i}") for i in range(2))
         count_in = Signal.like(counts[0])        # events of the current layer
-        k = Signal.like(counts[0])               # the event being run
-        cg = Signal(range(p.max_channels + 1))   # channel group (= membrane group, linear)
-        s = Signal(range(p.max_slices + 1))
         plane = Signal(range(mp.planes + 1))
-        v_row = Signal(mp.addr_width)
-        th_row = Signal(mp.addr_width)
-        w_row = Signal(bits(max(p.rows, p.buffer_rows) * 2))   # macro row (ws) or buffer row (os)
-        cg_stride = Signal.like(w_row)           # inputs * s_w: from one group's operand to the next
         dropped = Signal(32)
         refused = Signal(32)
         m.d.comb += [self.dropped.eq(dropped), self.refused.eq(refused)]
         last_layer = layer == layers - 1
         flags = Cat(desc.saturate, desc.subtract)
 
+        m.d.comb += [decoder.desc.eq(desc), walker.desc.eq(desc), decoder.bank.eq(bank),
+                     decoder.count.eq(count_in), q_rd.addr.eq(decoder.queue_addr),
+                     q_rd.en.eq(decoder.queue_en), decoder.queue_data.eq(q_rd.data)]
+        wiring.connect(m, decoder.starts, walker.starts)
+        target = walker.targets.payload
+
         def issue(op, a=0, b=0, data=0):
             m.d.comb += [macro.cmd.valid.eq(1), cmd.op.eq(op), cmd.a.eq(a), cmd.b.eq(b),
                          cmd.data.eq(data)]
             return macro.cmd.ready
 
-        m.d.comb += [d_rd.addr.eq(layer), q_rd.addr.eq(Cat(k[:index_bits], bank))]
-
-        def push(which, address):
-            """Append `address` to queue `which` (0 or 1), or count it dropped if full."""
+        def push(which, word):
+            """Append event `word` to queue `which` (0 or 1), or count it dropped if full."""
             count = Signal.like(counts[0])
             m.d.comb += count.eq(counts[which])
             with m.If(count < p.queue_depth):
                 m.d.comb += [q_wr.en.eq(1), q_wr.addr.eq(Cat(count[:index_bits], which)),
-                             q_wr.data.eq(address)]
+                             q_wr.data.eq(word)]
                 m.d.sync += counts[which].eq(count + 1)
             with m.Else():
                 m.d.sync += dropped.eq(dropped + 1)
 
-        # -- spikes: MSB columns -> lanes -> neurons -> the next queue or the spike port ---
-        # The group of the FIRE being answered; set when its FIRE is issued (the previous
-        # FIRE's spikes are all in by then: each FIRE is fenced).
+        # -- the chunk: membrane rows [m0, m0 + rows) of the layer ---------------------------
+        m0 = Signal(width)
+        g0 = Signal.like(desc.groups)            # its first membrane group
+        w_first = Signal(width)                  # linear: its first group's weight offset
+        rows = Signal(width)
+        m.d.comb += [walker.m0.eq(m0), walker.m1.eq(m0 + desc.chunk_rows),
+                     walker.w_first.eq(w_first),
+                     walker.v_first.eq(Mux(desc.conv, 0, m0)),
+                     walker.cg_first.eq(Mux(desc.conv, 0, g0)),
+                     walker.cg_last.eq(Mux(desc.conv, desc.channel_groups - 1,
+                                           g0 + desc.chunk - 1))]
+        r = Signal(width)                        # a row of the chunk (LOAD, bias, FIRE, STORE)
+        r_back = Signal(width)                   # STORE: rows written back to the buffer
+        odd = Signal()                           # LOAD: the threshold row of row r
+
+        # Bias operands go round the channel groups, carried over from chunk to chunk.
+        bias_cg = Signal.like(desc.channel_groups)
+        bias_row = Signal(mp.addr_width)
+
+        # -- spikes: MSB columns -> lanes -> channels -> events of the next layer ------------
+        # The FIRE walk keeps the output position (pooled) of the group being fired; it moves
+        # on when the group's fence answers (its spikes are all out by then).
         new_group = Signal()
-        group_base = Signal(range(p.max_channels * 2 + p.cols))
+        fire_cg = Signal.like(desc.channel_groups)
+        group_base = Signal(range(p.max_channels * 2 + p.cols))   # fire_cg * lanes
+        ox = Signal.like(desc.out_w)
+        phase_x, phase_y = Signal.like(desc.pool_x), Signal.like(desc.pool_y)
+        qx, qy = Signal.like(desc.pooled_w), Signal.like(desc.out_h)
+        q_line = Signal.like(desc.out_positions)              # qy * pooled_w
         lane = Signal(range(p.cols + 1))
         msb = Signal(range(2 * p.cols + 1))
         with m.If(new_group):
             m.d.sync += [lane.eq(0), msb.eq(desc.lane_width - 1)]
-        neuron = group_base + lane
+        channel = group_base + lane
+        event = Signal(struct_layout(p.event_format))
+        m.d.comb += [event.c.eq(Mux(desc.flat, channel * desc.out_positions + q_line + qx,
+                                    channel)),
+                     event.y.eq(Mux(desc.flat, 0, qy)), event.x.eq(Mux(desc.flat, 0, qx))]
         spike_out = Signal()
         with m.If(macro.spike.valid):
             with m.If(msb < macro.spike.payload):
                 # Spikes come lowest column first: step to the lane this one ends.
                 m.d.sync += [lane.eq(lane + 1), msb.eq(msb + desc.lane_width)]
-            with m.Elif(neuron >= desc.channels):
+            with m.Elif(channel >= desc.channels):
                 m.d.comb += macro.spike.ready.eq(1)          # a padding lane (never fires)
             with m.Elif(last_layer):
                 m.d.comb += [spike_out.eq(1), macro.spike.ready.eq(self.spike.ready)]
             with m.Else():
                 m.d.comb += macro.spike.ready.eq(1)
-                push(~bank, neuron)
+                push(~bank, event)
+
+        def next_fire_group():
+            with m.If(fire_cg == desc.channel_groups - 1):
+                m.d.sync += [fire_cg.eq(0), group_base.eq(0)]
+                with m.If(ox == desc.out_w - 1):
+                    m.d.sync += [ox.eq(0), qx.eq(0), phase_x.eq(0)]
+                    with m.If(phase_y == desc.pool_y - 1):
+                        m.d.sync += [phase_y.eq(0), qy.eq(qy + 1),
+                                     q_line.eq(q_line + desc.pooled_w)]
+                    with m.Else():
+                        m.d.sync += phase_y.eq(phase_y + 1)
+                with m.Else():
+                    m.d.sync += ox.eq(ox + 1)
+                    with m.If(phase_x == desc.pool_x - 1):
+                        m.d.sync += [phase_x.eq(0), qx.eq(qx + 1)]
+                    with m.Else():
+                        m.d.sync += phase_x.eq(phase_x + 1)
+            with m.Else():
+                m.d.sync += [fire_cg.eq(fire_cg + 1), group_base.eq(group_base + desc.lanes)]
+
+        malformed = Cat(*(getattr(desc, name) == 0 for name in (
+            "lane_width", "lanes", "channels", "channel_groups", "groups", "chunk", "s_w", "s_v",
+            "out_h", "out_w", "kh", "kw", "stride_y", "stride_x", "total_rows", "chunk_rows",
+            "position_rows", "pool_y", "pool_x"))).any()
 
         # -- the controller -----------------------------------------------------------------
         with m.FSM():
@@ -152,16 +212,16 @@ class SnnCore(wiring.Component):
                             m.next = "DESC"
 
             with m.State("DESC"):                # the descriptor is read this cycle
+                m.d.comb += d_rd.addr.eq(layer)
                 m.next = "DESC_HELD"
 
             with m.State("DESC_HELD"):
-                m.d.sync += [desc.eq(d_rd.data), plane.eq(0),
-                             count_in.eq(counts[bank])]
+                m.d.comb += d_rd.addr.eq(layer)
+                m.d.sync += [desc.eq(d_rd.data), plane.eq(0), count_in.eq(counts[bank])]
                 m.next = "CHECK"
 
             with m.State("CHECK"):
-                m.d.sync += cg_stride.eq(desc.inputs * desc.s_w)
-                with m.If(desc.conv | ~desc.resident | (desc.pool_y != 1) | (desc.pool_x != 1)):
+                with m.If(malformed):
                     m.d.sync += refused.eq(refused + 1)
                     m.next = "NEXT"
                 with m.Else():
@@ -182,94 +242,102 @@ class SnnCore(wiring.Component):
 
             with m.State("COMMIT"):
                 with m.If(issue(Op.COMMIT, desc.s_v - 1, flags)):
-                    m.d.sync += [cg.eq(0), v_row.eq(desc.membrane_rows),
-                                 w_row.eq(desc.bias_rows)]
-                    with m.If(desc.has_bias):
-                        m.next = "BIAS"
-                    with m.Else():
-                        m.next = "EVENTS"
+                    m.d.sync += [m0.eq(0), g0.eq(0), w_first.eq(0),
+                                 bias_cg.eq(0), bias_row.eq(desc.bias_rows),
+                                 fire_cg.eq(0), group_base.eq(0), ox.eq(0), qx.eq(0), qy.eq(0),
+                                 phase_x.eq(0), phase_y.eq(0), q_line.eq(0)]
+                    m.next = "CHUNK"
+
+            with m.State("CHUNK"):
+                m.d.sync += [rows.eq(Mux(desc.total_rows - m0 < desc.chunk_rows,
+                                         desc.total_rows - m0, desc.chunk_rows)),
+                             r.eq(0), odd.eq(0), r_back.eq(0)]
+                with m.If(~desc.resident):
+                    m.next = "LOAD_READ"
+                with m.Else():
+                    m.next = "CHUNK_LOADED"
+
+            # Chunked: membrane row r, then its threshold row, from the buffer; the read runs
+            # one row ahead so that a LOAD can go every cycle.
+            def load_source(row, threshold):
+                return Mux(threshold, desc.buffer_thresholds, desc.buffer_membranes) + m0 + row
+
+            with m.State("LOAD_READ"):
+                m.d.comb += b_rd.addr.eq(load_source(r, odd))
+                m.next = "LOADS"
+
+            with m.State("LOADS"):
+                done = odd & (r + 1 == rows)
+                target_row = Mux(odd, desc.threshold_rows, desc.membrane_rows) + r
+                m.d.comb += b_rd.addr.eq(load_source(r, odd))
+                with m.If(issue(Op.LOAD, target_row, 0, b_rd.data)):
+                    m.d.comb += b_rd.addr.eq(load_source(r + odd, ~odd))
+                    m.d.sync += [odd.eq(~odd), r.eq(r + odd)]
+                    with m.If(done):
+                        m.d.sync += r.eq(0)
+                        m.next = "CHUNK_LOADED"
+
+            with m.State("CHUNK_LOADED"):
+                with m.If(desc.has_bias):
+                    m.next = "BIAS"
+                with m.Else():
+                    m.next = "EVENTS"
 
             with m.State("BIAS"):
-                with m.If(issue(Op.ACC, w_row, v_row)):
-                    m.d.sync += [cg.eq(cg + 1), v_row.eq(v_row + desc.s_v),
-                                 w_row.eq(w_row + desc.s_w)]
-                    with m.If(cg == desc.channel_groups - 1):
+                with m.If(issue(Op.ACC, bias_row, desc.membrane_rows + r)):
+                    m.d.sync += r.eq(r + desc.s_v)
+                    with m.If(bias_cg == desc.channel_groups - 1):
+                        m.d.sync += [bias_cg.eq(0), bias_row.eq(desc.bias_rows)]
+                    with m.Else():
+                        m.d.sync += [bias_cg.eq(bias_cg + 1), bias_row.eq(bias_row + desc.s_w)]
+                    with m.If(r + desc.s_v >= rows):
                         m.next = "EVENTS"
 
             with m.State("EVENTS"):
-                m.d.sync += k.eq(0)
+                m.d.comb += [decoder.start.eq(1), walker.restart.eq(1)]
                 with m.If(count_in == 0):
                     m.next = "FIRES"
                 with m.Else():
-                    m.next = "EVENT_READ"
+                    m.next = "ACCS"
 
-            with m.State("EVENT_READ"):          # the event's address is read this cycle
-                m.next = "EVENT"
+            with m.State("ACCS"):
+                with m.If(walker.done):
+                    m.next = "FIRES"
+                with m.Elif(desc.os):
+                    with m.If(walker.targets.valid):
+                        m.d.sync += r.eq(0)
+                        m.next = "OS_READ"
+                with m.Elif(walker.targets.valid):
+                    m.d.comb += walker.targets.ready.eq(
+                        issue(Op.ACC, desc.weight_rows + target.weights, target.membrane))
 
-            with m.State("EVENT"):
-                m.d.comb += q_rd.addr.eq(Cat((k + 1)[:index_bits], bank))    # read ahead
-                operand = q_rd.data * desc.s_w
-                m.d.sync += [cg.eq(0), s.eq(0),
-                             v_row.eq(desc.membrane_rows)]
-                with m.If(desc.os):
-                    m.d.sync += w_row.eq(desc.buffer_weights + operand)
-                    m.next = "OS_READ"
-                with m.Else():
-                    m.d.sync += w_row.eq(desc.weight_rows + operand)
-                    m.next = "WS_ACC"
-
-            def next_group():
-                m.d.sync += [cg.eq(cg + 1), v_row.eq(v_row + desc.s_v),
-                             w_row.eq(w_row + cg_stride), s.eq(0)]
-                with m.If(cg == desc.channel_groups - 1):
-                    m.d.sync += k.eq(k + 1)
-                    with m.If(k == count_in - 1):
-                        m.next = "FIRES"
-                    with m.Else():
-                        m.next = "EVENT_READ"
-
-            with m.State("WS_ACC"):
-                # One ACC per cycle: the queue is read one event ahead (two while this cycle
-                # moves on to the next event), so the next event's row is ready at once.
-                advance = Signal()
-                m.d.comb += q_rd.addr.eq(Cat((k + 1 + advance)[:index_bits], bank))
-                with m.If(issue(Op.ACC, w_row, v_row)):
-                    with m.If(cg == desc.channel_groups - 1):
-                        m.d.comb += advance.eq(1)
-                        m.d.sync += [k.eq(k + 1), cg.eq(0), v_row.eq(desc.membrane_rows),
-                                     w_row.eq(desc.weight_rows + q_rd.data * desc.s_w)]
-                        with m.If(k == count_in - 1):
-                            m.next = "FIRES"
-                    with m.Else():
-                        m.d.sync += [cg.eq(cg + 1), v_row.eq(v_row + desc.s_v),
-                                     w_row.eq(w_row + cg_stride)]
-
-            with m.State("OS_READ"):             # a weight row is read from the buffer
-                m.d.comb += b_rd.addr.eq(w_row + s)
+            # Output-stationary: the target's weight operand, row by row, from the buffer into
+            # the macro's one-operand slot, then its ACC.
+            with m.State("OS_READ"):
+                m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r)
                 m.next = "OS_LOAD"
 
             with m.State("OS_LOAD"):
-                m.d.comb += b_rd.addr.eq(w_row + s)
-                with m.If(issue(Op.LOAD, desc.weight_rows + s, 0, b_rd.data)):
-                    m.d.sync += s.eq(s + 1)
-                    with m.If(s == desc.s_w - 1):
+                m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r)
+                with m.If(issue(Op.LOAD, desc.weight_rows + r, 0, b_rd.data)):
+                    m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r + 1)
+                    m.d.sync += r.eq(r + 1)
+                    with m.If(r + 1 == desc.s_w):
                         m.next = "OS_ACC"
-                    with m.Else():
-                        m.next = "OS_READ"
 
             with m.State("OS_ACC"):
-                with m.If(issue(Op.ACC, desc.weight_rows, v_row)):
-                    m.next = "OS_READ"           # the next group's operand
-                    next_group()
+                m.d.comb += walker.targets.ready.eq(
+                    issue(Op.ACC, desc.weight_rows, target.membrane))
+                with m.If(macro.cmd.ready):
+                    m.next = "ACCS"
 
             with m.State("FIRES"):
-                m.d.sync += [cg.eq(0), v_row.eq(desc.membrane_rows), group_base.eq(0),
-                             th_row.eq(desc.threshold_rows)]
+                m.d.sync += r.eq(0)
                 m.d.comb += new_group.eq(1)
                 m.next = "FIRE"
 
             with m.State("FIRE"):
-                with m.If(issue(Op.FIRE, v_row, th_row)):
+                with m.If(issue(Op.FIRE, desc.membrane_rows + r, desc.threshold_rows + r)):
                     m.next = "FENCE"
 
             with m.State("FENCE"):
@@ -280,13 +348,37 @@ class SnnCore(wiring.Component):
                 m.d.comb += macro.rdata.ready.eq(1)
                 with m.If(macro.rdata.valid):
                     m.d.comb += new_group.eq(1)
-                    m.d.sync += [cg.eq(cg + 1), v_row.eq(v_row + desc.s_v),
-                                 th_row.eq(th_row + desc.s_v),
-                                 group_base.eq(group_base + desc.lanes)]
-                    with m.If(cg == desc.groups - 1):
-                        m.next = "NEXT"
-                    with m.Else():
+                    m.d.sync += r.eq(r + desc.s_v)
+                    next_fire_group()
+                    with m.If(r + desc.s_v < rows):
                         m.next = "FIRE"
+                    with m.Elif(desc.resident):
+                        m.next = "CHUNK_NEXT"
+                    with m.Else():
+                        m.d.sync += r.eq(0)
+                        m.next = "STORES"
+
+            # Chunked: STORE each membrane row; its read-data goes back to the buffer.
+            with m.State("STORES"):
+                with m.If(r < rows):
+                    with m.If(issue(Op.STORE, desc.membrane_rows + r)):
+                        m.d.sync += r.eq(r + 1)
+                m.d.comb += [macro.rdata.ready.eq(1),
+                             b_wr.addr.eq(desc.buffer_membranes + m0 + r_back),
+                             b_wr.data.eq(macro.rdata.payload),
+                             b_wr.en.eq(macro.rdata.valid)]
+                with m.If(macro.rdata.valid):
+                    m.d.sync += r_back.eq(r_back + 1)
+                    with m.If(r_back + 1 == rows):
+                        m.next = "CHUNK_NEXT"
+
+            with m.State("CHUNK_NEXT"):
+                m.d.sync += [m0.eq(m0 + desc.chunk_rows), g0.eq(g0 + desc.chunk),
+                             w_first.eq(w_first + desc.chunk_weights)]
+                with m.If(m0 + desc.chunk_rows >= desc.total_rows):
+                    m.next = "NEXT"
+                with m.Else():
+                    m.next = "CHUNK"
 
             with m.State("NEXT"):
                 # The layer's queue is used up; the next layer reads the one its spikes filled.
@@ -303,5 +395,5 @@ class SnnCore(wiring.Component):
                     m.next = "IDLE"
 
         with m.If(spike_out):
-            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(neuron)]
+            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(event.c)]
         return m

@@ -2,7 +2,7 @@
 network and run timesteps."""
 
 from cimforge.golden.cim import encode
-from cimforge.mapper import descriptors
+from cimforge.mapper import descriptors, event_words
 from cimforge.params.cim_macro import Op
 from cimforge.params.snn import HostOp, SnnCoreParams
 
@@ -21,9 +21,9 @@ def load_program(core: SnnCoreParams, net, mapping) -> list[int]:
     return words
 
 
-def step_program(core: SnnCoreParams, events: list) -> list[int]:
-    """Host commands that run one timestep per entry of `events` (input addresses)."""
+def step_program(core: SnnCoreParams, net, events: list) -> list[int]:
+    """Host commands that run one timestep per entry of `events` (flat input addresses)."""
     fmt = core.host_format
     return [word for step in events
-            for word in [fmt.pack(op=HostOp.EVENT, a=int(a)) for a in step]
+            for word in [fmt.pack(op=HostOp.EVENT, a=w) for w in event_words(net, core, step)]
             + [fmt.pack(op=HostOp.STEP)]]

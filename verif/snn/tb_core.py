@@ -33,7 +33,7 @@ async def random_networks(dut):
         stationarity = ["ws", "os"][index % 2]
         mapping = map_network(net, params.macro, stationarity, params.buffer_rows)
         events = random_events(np_rng, net, steps=args.get("steps", 3))
-        for word in load_program(params, net, mapping) + step_program(params, events):
+        for word in load_program(params, net, mapping) + step_program(params, net, events):
             host.send(word)
         got, current, start = [], [], len(spikes.received)
         for _ in range(400_000):

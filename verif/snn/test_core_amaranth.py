@@ -2,12 +2,16 @@
 commands it issues are exactly the command-level model's (`golden.snn.CoreModel`), and its
 output spikes are the layer-level reference's, timestep by timestep."""
 
+from dataclasses import replace
+
 import pytest
 from amaranth.sim import Simulator
 from cimforge.golden.network import reference
 from cimforge.golden.snn import CoreModel
 from cimforge.hdl.snn.core import SnnCore
-from cimforge.mapper import map_network
+from cimforge.golden.cim import decode
+from cimforge.mapper import MappingError, map_network
+from cimforge.params.cim_macro import Op
 from cimforge.params.snn import SnnCoreParams
 from cimforge.verif import seeds
 from cimforge.verif.snn.host import load_program, step_program
@@ -21,7 +25,7 @@ def run_core(core_params, net, mapping, events, rng, stall=0.3):
     dut = SnnCore(core_params)
     program = load_program(core_params, net, mapping)
     setup = len(mapping.macro_image)             # MACRO commands before the first step
-    steps = step_program(core_params, events)
+    steps = step_program(core_params, net, events)
     issued, spikes = [], []
 
     async def host(ctx):
@@ -63,20 +67,49 @@ def run_core(core_params, net, mapping, events, rng, stall=0.3):
     return issued[setup:], spikes, dut
 
 
-@pytest.mark.parametrize("stationarity", ["ws", "os"])
-@pytest.mark.parametrize("trial", range(3))
-def test_linear_networks_issue_the_model_commands(stationarity, trial):
-    rng = seeds.rng("core-rtl", stationarity, trial)
-    np_rng = seeds.np_rng("core-rtl", stationarity, trial)
-    net = random_network(np_rng, "fc")
-    mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
+def tightest(net, stationarity):
+    """The mapping on the fewest macro rows that still hold `net`: every ws layer's membranes
+    chunked as finely as the mapper allows."""
+    lo, hi = 8, CORE.rows
+    while lo < hi:
+        rows = (lo + hi) // 2
+        try:
+            map_network(net, replace(CORE.macro, rows=rows), stationarity, CORE.buffer_rows)
+            hi = rows
+        except MappingError:
+            lo = rows + 1
+    return map_network(net, replace(CORE.macro, rows=lo), stationarity, CORE.buffer_rows)
+
+
+def describe(word):
+    op, a, b, _ = decode(CORE.macro, word)
+    return f"{Op(op).name}({a}, {b})"
+
+
+@pytest.mark.parametrize("kind", ["fc", "conv"])
+@pytest.mark.parametrize("stationarity", ["ws", "os", "chunked"])
+@pytest.mark.parametrize("trial", range(2))
+def test_networks_issue_the_model_commands(kind, stationarity, trial):
+    """Random networks, mapped ws (resident), os, or ws on the fewest rows (chunked): the RTL
+    issues the model's commands one for one and spikes like the reference."""
+    rng = seeds.rng("core-rtl", kind, stationarity, trial)
+    np_rng = seeds.np_rng("core-rtl", kind, stationarity, trial)
+    net = random_network(np_rng, kind)
+    if stationarity == "chunked":
+        mapping = tightest(net, "ws")
+        while all(plan.resident for plan in mapping.plans):   # one membrane group each
+            net = random_network(np_rng, kind)
+            mapping = tightest(net, "ws")
+    else:
+        mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
     events = random_events(np_rng, net, steps=3)
     model = CoreModel(CORE.macro, net, mapping)
     want = model.run(events)
-    issued, spikes, _ = run_core(CORE, net, mapping, events, rng)
+    issued, spikes, dut = run_core(CORE, net, mapping, events, rng)
+    for i, (got, exp) in enumerate(zip(issued, model.commands)):
+        assert got == exp, (f"command {i}: RTL {describe(got)}, model {describe(exp)}; before: "
+                            f"{[describe(w) for w in model.commands[max(0, i - 4):i]]}")
     assert len(issued) == len(model.commands), \
         f"{len(issued)} commands issued, the model issues {len(model.commands)}"
-    for i, (got, exp) in enumerate(zip(issued, model.commands)):
-        assert got == exp, f"command {i}: RTL {got:#x}, model {exp:#x}"
     assert spikes == [step[-1] for step in reference(net, events).spikes]
     assert spikes == [step[-1] for step in want.spikes]
