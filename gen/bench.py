@@ -9,6 +9,7 @@ import platform
 import random
 import shutil
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .fpga.flow import FlowError
 from .golden.aer import tree_links, xy_path
 from .golden.cim import Counter, LayerConfig, Op, encode, modes_for
 from .golden.lfsr import LfsrBankModel
-from .golden.network import Linear, Network, Neurons
+from .golden.network import Conv2d, Linear, Network, Neurons
 from .hdl.cim.macro import CimMacro
 from .hdl.common.axis_top import AxisTop
 from .hdl.snn.core import SnnCore
@@ -161,11 +162,10 @@ def bench_cim_cycles(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
-def measure_snn_core(core, net, stationarity: str, events: list) -> dict:
-    """One linear network through the `snn_core` RTL (Amaranth's simulator), host port always
+def measure_snn_core(core, net, mapping, events: list) -> dict:
+    """One mapped network through the `snn_core` RTL (Amaranth's simulator), host port always
     valid and spike port always ready: cycles from the STEP accepted to the end marker, and the
     macro's own slice counts read back through the host port afterwards."""
-    mapping = map_network(net, core.macro, stationarity, core.buffer_rows)
     dut = SnnCore(core)
     fmt = core.host_format
     program = load_program(core, net, mapping)
@@ -210,39 +210,56 @@ def measure_snn_core(core, net, stationarity: str, events: list) -> dict:
     acc, fire, loads = values
     cycles = sum(spans)
     count = sum(len(step) for step in events)
-    return {"stationarity": stationarity, "events": count, "cycles": cycles,
+    return {"events": count, "cycles": cycles,
             "cycles_per_event": round(cycles / count, 2), "acc_slices": acc,
             "fire_slices": fire, "loads": loads,
             "utilisation": round((acc + fire) / cycles, 3)}
 
 
 def bench_snn_core(work: Path, quick: bool) -> list[dict]:
-    """Cycles per input event and macro utilisation of the first core controller on one
-    64-input linear layer, at three walk lengths, ws and os. Like the macro's bench, the cost
-    of an event is (T(2N) - T(N)) / N over timesteps of N and 2N events, so the timestep's
-    fixed work (configuring the macro, firing) is apart; utilisation = ACC slices per event
-    over that cost."""
+    """Cycles per input event and macro utilisation of the core controller: a 64-input linear
+    layer at three walk lengths, an interior event of a 3 x 3 convolution (9 taps), and a
+    linear layer resident against chunked, each ws and os. Like the macro's bench, the cost of
+    an event is (T(2N) - T(N)) / N over timesteps of N and 2N events, so the timestep's fixed
+    work (configuring the macro, LOAD/STORE of chunks, firing) is apart; utilisation = ACC
+    slices per event over that cost. Zero weights: nothing fires, so both timesteps do the
+    same fixed work."""
     core = get("snn_core").configure("small")
     rng = np.random.default_rng(1)
-    n = 16 if quick else core.queue_depth // 2      # 2N events fill the queue
-    rows = []
+    n = 16 if quick else 64
+    cases = []
     for b_w, b_v in ((8, 8), (4, 8), (2, 16)):
-        # Zero weights: nothing fires, so both timesteps do the same fixed work.
         net = Network((64,), [Linear(np.zeros((32 // b_w, 64), int), Neurons(1, b_w, b_v))])
         events = list(rng.choice(64, 2 * n))
-        for stationarity in ("ws", "os"):
-            runs = [measure_snn_core(core, net, stationarity, [events[:count]])
-                    for count in (n, 2 * n)]
-            per_event = (runs[1]["cycles"] - runs[0]["cycles"]) / n
-            slices = (runs[1]["acc_slices"] - runs[0]["acc_slices"]) / n
-            rows.append({"b_w": b_w, "b_v": b_v, "s_v": -(-b_v // b_w),
-                         "stationarity": stationarity, "events": n,
-                         "cycles_per_event": round(per_event, 2),
-                         "fixed_cycles": round(runs[0]["cycles"] - n * per_event),
-                         "acc_slices_per_event": slices,
-                         "utilisation": round(slices / per_event, 3)})
-            print(f"  snn_core B_W={b_w} B_V={b_v} {stationarity}: {per_event:.2f} "
-                  f"cycles/event, utilisation {rows[-1]['utilisation']}")
+        cases += [("linear 64", net, core.macro, how, events) for how in ("ws", "os")]
+    for b_w, b_v in ((8, 8), (4, 8)):
+        # Events inside the map's border: every one lands on all nine taps.
+        net = Network((1, 6, 6), [Conv2d(np.zeros((32 // b_w, 1, 3, 3), int),
+                                         Neurons(1, b_w, b_v), padding=1)])
+        events = [int(y * 6 + x) for y, x in rng.integers(1, 5, (2 * n, 2))]
+        cases += [("conv 3x3", net, core.macro, how, events) for how in ("ws", "os")]
+    # 32 neurons in 8 groups of 4 lanes: resident, or chunks of 2 groups (4 chunks) on a
+    # macro just large enough (256 weight rows + 2 groups of 2 membrane and 2 threshold rows).
+    net = Network((32,), [Linear(np.zeros((32, 32), int), Neurons(1, 8, 16))])
+    events = list(rng.choice(32, 2 * n))
+    cases += [("linear 32, resident", net, core.macro, "ws", events),
+              ("linear 32, 4 chunks", net, replace(core.macro, rows=256 + 8), "ws", events)]
+    rows = []
+    for label, net, macro, how, events in cases:
+        mapping = map_network(net, macro, how, core.buffer_rows)
+        plan = mapping.plans[0]
+        runs = [measure_snn_core(core, net, mapping, [events[:count]]) for count in (n, 2 * n)]
+        per_event = (runs[1]["cycles"] - runs[0]["cycles"]) / n
+        slices = (runs[1]["acc_slices"] - runs[0]["acc_slices"]) / n
+        rows.append({"layer": label, "b_w": net.layers[0].neurons.b_w,
+                     "b_v": net.layers[0].neurons.b_v, "s_v": plan.s_v,
+                     "stationarity": how, "chunks": -(-plan.groups // plan.chunk),
+                     "events": n, "cycles_per_event": round(per_event, 2),
+                     "fixed_cycles": round(runs[0]["cycles"] - n * per_event),
+                     "acc_slices_per_event": slices,
+                     "utilisation": round(slices / per_event, 3)})
+        print(f"  snn_core {label} B_W={rows[-1]['b_w']} B_V={rows[-1]['b_v']} {how}: "
+              f"{per_event:.2f} cycles/event, utilisation {rows[-1]['utilisation']}")
     return rows
 
 
@@ -465,18 +482,20 @@ def render_markdown(results: dict) -> str:
                          f"{a['sop_per_cycle'] * a['fmax_mhz'] / 1000:.3f} |")
         lines.append("")
     if "snn_core" in entries:
-        lines += ["## Accelerator core: the first controller (linear layers, resident membranes)",
-                  "", "One 64-input linear layer with 32 columns of lanes (lane width = B_W, "
+        lines += ["## Accelerator core: cycles per event and macro utilisation",
+                  "", "One layer on the `small` core (512 x 32 macro, lanes of B_W columns, "
                   "S_V = B_V / B_W slices per membrane); RTL in Amaranth's simulator, host port "
                   "always valid, spike port always ready. Cycles from STEP accepted to the "
                   "timestep's end marker; cycles/event = (T(2N) - T(N)) / N, fixed = the rest "
-                  "of a timestep (configuring the macro, firing); utilisation = ACC slices per "
-                  "event / cycles per event.", "",
-                  "| B_W | B_V | S_V | stationarity | cycles/event | ACC slices/event | "
-                  "utilisation | fixed cycles per timestep |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "of a timestep (configuring the macro, chunk LOAD/STORE, firing); "
+                  "utilisation = ACC slices per event / cycles per event. Convolution events "
+                  "are inside the map's border (nine taps each).", "",
+                  "| layer | B_W | B_V | S_V | stationarity | chunks | cycles/event | "
+                  "ACC slices/event | utilisation | fixed cycles per timestep |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in entries["snn_core"]:
-            lines.append(f"| {r['b_w']} | {r['b_v']} | {r['s_v']} | {r['stationarity']} | "
+            lines.append(f"| {r.get('layer', 'linear 64')} | {r['b_w']} | {r['b_v']} | "
+                         f"{r['s_v']} | {r['stationarity']} | {r.get('chunks', 1)} | "
                          f"{r['cycles_per_event']} | {r['acc_slices_per_event']:g} | "
                          f"{r['utilisation']} | {r['fixed_cycles']} |")
         lines.append("")

@@ -100,6 +100,7 @@ def map_network(network: Network, params: CimMacroParams, stationarity: str = "h
             plan["buffer_thresholds"] = buffer.take(groups * s_v)
             plan["buffer_membranes"] = buffer.take(groups * s_v)
             put(buffer_image, plan["buffer_thresholds"], s_v, shape.thresholds, n.b_v)
+            buffer_image.update({plan["buffer_membranes"] + r: 0 for r in range(groups * s_v)})
         plan["buffer_planes"] = buffer.take(params.planes)
         for i, (op, a, b, data) in enumerate(config.commands(params)[:params.planes]):
             buffer_image[plan["buffer_planes"] + i] = data

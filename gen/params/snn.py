@@ -73,8 +73,9 @@ class LayerPlan:
 class Mapping:
     """A network placed on one core: the plan of every weighted layer (in network order), the
     macro rows and buffer rows to load before the first timestep (row -> bits, bit c = column
-    c; resident membranes as zeros, so loading the image also resets the network), and the
-    macro configuration of each layer (`LayerConfig`: its PLANE and COMMIT commands)."""
+    c; membranes as zeros, in the macro or the buffer, so loading the images also resets the
+    network), and the macro configuration of each layer (`LayerConfig`: its PLANE and COMMIT
+    commands)."""
     plans: list
     macro_image: dict
     buffer_image: dict
@@ -217,5 +218,5 @@ class SnnCoreParams(Params):
 PRESETS = {
     # A core for tests and first use: a 512 x 32 macro, lanes up to 8 columns.
     "small": SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
-                           queue_depth=64),
+                           queue_depth=512),
 }

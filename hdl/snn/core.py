@@ -304,18 +304,20 @@ class SnnCore(wiring.Component):
                 with m.If(walker.done):
                     m.next = "FIRES"
                 with m.Elif(desc.os):
-                    with m.If(walker.targets.valid):
-                        m.d.sync += r.eq(0)
-                        m.next = "OS_READ"
+                    m.d.sync += r.eq(0)
+                    m.next = "OS_READ"
                 with m.Elif(walker.targets.valid):
                     m.d.comb += walker.targets.ready.eq(
                         issue(Op.ACC, desc.weight_rows + target.weights, target.membrane))
 
             # Output-stationary: the target's weight operand, row by row, from the buffer into
-            # the macro's one-operand slot, then its ACC.
+            # the macro's one-operand slot (the read runs one row ahead), then its ACC.
             with m.State("OS_READ"):
-                m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r)
-                m.next = "OS_LOAD"
+                m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights)
+                with m.If(walker.done):
+                    m.next = "FIRES"
+                with m.Elif(walker.targets.valid):
+                    m.next = "OS_LOAD"
 
             with m.State("OS_LOAD"):
                 m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r)
@@ -329,7 +331,8 @@ class SnnCore(wiring.Component):
                 m.d.comb += walker.targets.ready.eq(
                     issue(Op.ACC, desc.weight_rows, target.membrane))
                 with m.If(macro.cmd.ready):
-                    m.next = "ACCS"
+                    m.d.sync += r.eq(0)
+                    m.next = "OS_READ"
 
             with m.State("FIRES"):
                 m.d.sync += r.eq(0)

@@ -1,7 +1,10 @@
 """Random spiking networks and input events for the accelerator's tests."""
 
+from dataclasses import replace
+
 import numpy as np
 from cimforge.golden.network import Conv2d, Flatten, Linear, Network, Neurons, SumPool2d
+from cimforge.mapper import MappingError, map_network
 
 
 def neurons(rng, shape, b_w, b_v, overflow):
@@ -12,10 +15,10 @@ def neurons(rng, shape, b_w, b_v, overflow):
 
 
 def weights(rng, shape, b_w):
-    """Mostly positive, so that layers fire."""
+    """Mostly positive and few zeros, so that layers fire."""
     if b_w == 1:
         return rng.integers(-1, 1, shape)
-    magnitude = rng.integers(0, 1 << (b_w - 1), shape)
+    magnitude = np.where(rng.random(shape) < 0.1, 0, rng.integers(1, 1 << (b_w - 1), shape))
     return np.where(rng.random(shape) < 0.2, -magnitude, magnitude)
 
 
@@ -28,23 +31,53 @@ def random_network(rng, kind: str, overflow: str = "wrap") -> Network:
         layers = [Linear(weights(rng, (n_out, n_in), b_w), neurons(rng, n_out, b_w, b_v, overflow),
                          bias(n_out)) for n_in, n_out in zip(sizes, sizes[1:])]
         return Network((sizes[0],), layers)
-    c_in, h = 2, int(rng.choice([4, 6]))
-    c_mid = int(rng.integers(1, 6))
-    stride = int(rng.choice([1, 2]))
-    out = (h + 2 - 3) // stride + 1
-    conv = Conv2d(weights(rng, (c_mid, c_in, 3, 3), b_w),
-                  neurons(rng, (c_mid, out, out), b_w, b_v, overflow),
-                  stride=stride, padding=1, bias=bias(c_mid))
-    layers = [conv]
-    if out % 2 == 0:
-        layers.append(SumPool2d(2))
-        out //= 2
-    n_out = int(rng.integers(2, 8))
-    layers += [Flatten(), Linear(weights(rng, (n_out, c_mid * out * out), b_w),
-                                 neurons(rng, n_out, b_w, b_v, overflow), bias(n_out))]
-    return Network((c_in, h, h), layers)
+    # One or two convolutions (kernel 1..3, stride 1..2, padding 0..1, maps not square),
+    # sum pooling where the map divides, then one or two linear layers.
+    shape = (int(rng.integers(1, 3)), int(rng.choice([4, 6])), int(rng.choice([3, 4, 6])))
+    layers, current = [], shape
+    for _ in range(int(rng.integers(1, 3))):
+        c_out, k = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        stride, pad = int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        oh = (current[1] + 2 * pad - k) // stride + 1
+        ow = (current[2] + 2 * pad - k) // stride + 1
+        if min(oh, ow) < 1:
+            continue
+        layers.append(Conv2d(weights(rng, (c_out, current[0], k, k), b_w),
+                             neurons(rng, (c_out, oh, ow), b_w, b_v, overflow),
+                             stride=stride, padding=pad, bias=bias(c_out)))
+        current = (c_out, oh, ow)
+        if oh % 2 == 0 and ow % 2 == 0 and rng.random() < 0.5:
+            layers.append(SumPool2d(2))
+            current = (c_out, oh // 2, ow // 2)
+    sizes = [int(np.prod(current))] + [int(rng.integers(2, 8))
+                                       for _ in range(int(rng.integers(1, 3)))]
+    layers.append(Flatten())
+    layers += [Linear(weights(rng, (n_out, n_in), b_w), neurons(rng, n_out, b_w, b_v, overflow),
+                      bias(n_out)) for n_in, n_out in zip(sizes, sizes[1:])]
+    return Network(shape, layers)
 
 
 def random_events(rng, net: Network, steps: int) -> list:
     size = int(np.prod(net.input_shape))
     return [list(rng.choice(size, int(rng.binomial(size, 0.5)))) for _ in range(steps)]
+
+
+def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int):
+    """A random `kind` network and its mapping: `ws`, `os`, `hs-min`, or `chunked` (ws on the
+    fewest macro rows that hold it, so that its membranes pass through the buffer; networks
+    whose layers all have one membrane group are drawn again)."""
+    while True:
+        net = random_network(rng, kind)
+        if how != "chunked":
+            return net, map_network(net, macro, how, buffer_rows)
+        lo, hi = macro.max_slices, macro.rows
+        while lo < hi:
+            rows = (lo + hi) // 2
+            try:
+                map_network(net, replace(macro, rows=rows), "ws", buffer_rows)
+                hi = rows
+            except MappingError:
+                lo = rows + 1
+        mapping = map_network(net, replace(macro, rows=lo), "ws", buffer_rows)
+        if not all(plan.resident for plan in mapping.plans):
+            return net, mapping

@@ -8,19 +8,22 @@ backpressure probabilities on the host and spike streams).
 import cocotb
 import numpy as np
 from cimforge.golden.network import reference
-from cimforge.mapper import map_network
 from cimforge.verif import testbench
 from cimforge.verif.snn.host import load_program, step_program
-from cimforge.verif.snn.stimulus import random_events, random_network
+from cimforge.verif.snn.stimulus import mapping_for, random_events
 from cimforge.verif.streams import StreamSink, StreamSource, bus
 from cocotb.triggers import RisingEdge
+
+# Each kind of layer with each way of mapping it, in turn.
+KINDS = [("fc", "ws"), ("conv", "os"), ("conv", "chunked"), ("fc", "os"), ("conv", "ws"),
+         ("fc", "chunked"), ("conv", "hs-min")]
 
 
 @cocotb.test()
 async def random_networks(dut):
-    """Random linear networks mapped ws or os, random input events, random gaps and
-    backpressure: every output spike of every timestep equals the reference's, in fire order;
-    nothing is dropped or refused."""
+    """Random linear and convolutional networks (pooling, flatten) mapped ws, os, hs-min or
+    chunked, random input events, random gaps and backpressure: every output spike of every
+    timestep equals the reference's, in fire order; nothing is dropped or refused."""
     params, args, rng = await testbench.start(dut, sources=["s_axis_host"],
                                               sinks=["m_axis_spike", "m_axis_rdata"])
     np_rng = np.random.default_rng(rng.getrandbits(32))
@@ -29,9 +32,9 @@ async def random_networks(dut):
     spikes = StreamSink(dut.clk, bus(dut, "m_axis_spike"), rng=rng,
                         stall=args.get("stall", 0.3))
     for index in range(args.get("networks", 3)):
-        net = random_network(np_rng, "fc")
-        stationarity = ["ws", "os"][index % 2]
-        mapping = map_network(net, params.macro, stationarity, params.buffer_rows)
+        kind, stationarity = KINDS[index % len(KINDS)]
+        net, mapping = mapping_for(np_rng, kind, stationarity, params.macro,
+                                   params.buffer_rows)
         events = random_events(np_rng, net, steps=args.get("steps", 3))
         for word in load_program(params, net, mapping) + step_program(params, net, events):
             host.send(word)
@@ -51,5 +54,6 @@ async def random_networks(dut):
         else:
             raise AssertionError(f"network {index}: {len(got)} of {len(events)} timesteps ended")
         want = [step[-1] for step in reference(net, events).spikes]
-        assert got == want, f"network {index} ({stationarity}): spikes {got}, reference {want}"
+        assert got == want, (f"network {index} ({kind}, {stationarity}): spikes {got}, "
+                             f"reference {want}")
     assert int(dut.dropped.value) == 0 and int(dut.refused.value) == 0

@@ -2,23 +2,19 @@
 commands it issues are exactly the command-level model's (`golden.snn.CoreModel`), and its
 output spikes are the layer-level reference's, timestep by timestep."""
 
-from dataclasses import replace
-
 import pytest
 from amaranth.sim import Simulator
+from cimforge.golden.cim import decode
 from cimforge.golden.network import reference
 from cimforge.golden.snn import CoreModel
 from cimforge.hdl.snn.core import SnnCore
-from cimforge.golden.cim import decode
-from cimforge.mapper import MappingError, map_network
 from cimforge.params.cim_macro import Op
-from cimforge.params.snn import SnnCoreParams
+from cimforge.params.snn import PRESETS
 from cimforge.verif import seeds
 from cimforge.verif.snn.host import load_program, step_program
-from cimforge.verif.snn.stimulus import random_events, random_network
+from cimforge.verif.snn.stimulus import mapping_for, random_events
 
-CORE = SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
-                     queue_depth=64)
+CORE = PRESETS["small"]
 
 
 def run_core(core_params, net, mapping, events, rng, stall=0.3):
@@ -67,20 +63,6 @@ def run_core(core_params, net, mapping, events, rng, stall=0.3):
     return issued[setup:], spikes, dut
 
 
-def tightest(net, stationarity):
-    """The mapping on the fewest macro rows that still hold `net`: every ws layer's membranes
-    chunked as finely as the mapper allows."""
-    lo, hi = 8, CORE.rows
-    while lo < hi:
-        rows = (lo + hi) // 2
-        try:
-            map_network(net, replace(CORE.macro, rows=rows), stationarity, CORE.buffer_rows)
-            hi = rows
-        except MappingError:
-            lo = rows + 1
-    return map_network(net, replace(CORE.macro, rows=lo), stationarity, CORE.buffer_rows)
-
-
 def describe(word):
     op, a, b, _ = decode(CORE.macro, word)
     return f"{Op(op).name}({a}, {b})"
@@ -94,14 +76,7 @@ def test_networks_issue_the_model_commands(kind, stationarity, trial):
     issues the model's commands one for one and spikes like the reference."""
     rng = seeds.rng("core-rtl", kind, stationarity, trial)
     np_rng = seeds.np_rng("core-rtl", kind, stationarity, trial)
-    net = random_network(np_rng, kind)
-    if stationarity == "chunked":
-        mapping = tightest(net, "ws")
-        while all(plan.resident for plan in mapping.plans):   # one membrane group each
-            net = random_network(np_rng, kind)
-            mapping = tightest(net, "ws")
-    else:
-        mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
+    net, mapping = mapping_for(np_rng, kind, stationarity, CORE.macro, CORE.buffer_rows)
     events = random_events(np_rng, net, steps=3)
     model = CoreModel(CORE.macro, net, mapping)
     want = model.run(events)

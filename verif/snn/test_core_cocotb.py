@@ -8,4 +8,4 @@ MODULE = "cimforge.verif.snn.tb_core"
 
 def test_snn_core(sim):
     harness.run(sim, get("snn_core").configure("small"), MODULE, name="tb_core",
-                args={"networks": 4, "steps": 3})
+                args={"networks": 7, "steps": 3})

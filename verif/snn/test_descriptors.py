@@ -33,14 +33,21 @@ def test_descriptor_fields_read_back(kind, stationarity):
         assert fields["has_bias"] == (layer.bias is not None)
         if isinstance(layer, Conv2d):
             assert (fields["kh"], fields["stride_y"], fields["pad_x"], fields["out_w"]) == \
-                (3, layer.stride[0], 1, shape_out[2])
+                (layer.weight.shape[2], layer.stride[0], layer.padding[1], shape_out[2])
+        # The steps the controller walks by, in rows.
+        kh, kw = layer.weight.shape[2:] if isinstance(layer, Conv2d) else (1, 1)
+        assert fields["total_rows"] == plan.groups * plan.s_v
+        assert fields["line_rows"] == fields["out_w"] * plan.channel_groups * plan.s_v
+        assert fields["group_weights"] == net.shape_in(plan.layer)[0] * kh * kw * plan.s_w
         # The layer's PLANE data waits in the buffer, in plane order.
         planes = [cmd[3] for cmd in config.commands(CORE.macro) if cmd[0] == Op.PLANE]
         assert [mapping.buffer_image[fields["buffer_planes"] + i]
                 for i in range(len(planes))] == planes
 
 
-def test_pooling_before_a_layer_is_in_its_descriptor():
+def test_pooling_after_a_layer_is_in_its_descriptor():
+    """Pooling and flattening are done by the layer that sends the events: its spikes leave
+    pooled, and flat when the next layer is linear (or there is none)."""
     net = Network((1, 8, 8), [
         Conv2d(np.ones((2, 1, 3, 3), int), Neurons(3, 2, 8), padding=1),
         SumPool2d(2), SumPool2d((1, 2)), Flatten(),
@@ -48,7 +55,20 @@ def test_pooling_before_a_layer_is_in_its_descriptor():
     mapping = map_network(net, CORE.macro, "ws", CORE.buffer_rows)
     words = descriptors(net, mapping, CORE)
     fields = [CORE.descriptor_format.unpack(w) for w in words]
-    assert [(f["pool_y"], f["pool_x"]) for f in fields] == [(1, 1), (2, 4)]
+    assert [(f["pool_y"], f["pool_x"], f["flat"]) for f in fields] == [(2, 4, 1), (1, 1, 1)]
+    assert [(f["pooled_w"], f["out_positions"]) for f in fields] == [(2, 8), (1, 1)]
+    # A linear layer is held as a 1 x 1 convolution on a 1 x 1 map.
+    assert [fields[1][k] for k in ("kh", "kw", "out_h", "out_w", "stride_y")] == [1] * 5
+
+
+def test_a_convolution_feeding_a_convolution_sends_coordinates():
+    net = Network((1, 6, 6), [
+        Conv2d(np.ones((2, 1, 3, 3), int), Neurons(3, 2, 8), padding=1), SumPool2d(3),
+        Conv2d(np.ones((2, 2, 1, 1), int), Neurons(3, 2, 8))])
+    mapping = map_network(net, CORE.macro, "ws", CORE.buffer_rows)
+    first, last = (CORE.descriptor_format.unpack(w) for w in descriptors(net, mapping, CORE))
+    assert (first["flat"], first["pool_y"], first["pooled_w"]) == (0, 3, 2)
+    assert (last["flat"], last["out_positions"]) == (1, 4)
 
 
 def test_a_layer_wider_than_the_core_is_refused():
