@@ -32,8 +32,8 @@ from .mapper import lane_width, map_network
 from .params import ParamError
 from .params.lfsr_bank import LfsrBankParams
 from .params.snn import HostOp
+from .snn_host import load_program, step_program
 from .verif import harness
-from .verif.snn.host import load_program, step_program
 
 # Anchors (ARCHITECTURE.md): the same open flow, ECP5 LFE5U-25F, post-route.
 ANCHORS = [
@@ -171,14 +171,13 @@ def measure_snn_core(core, net, mapping, events: list) -> dict:
     program = load_program(core, net, mapping)
     reads = [fmt.pack(op=HostOp.MACRO, data=encode(core.macro, Op.COUNTER, c))
              for c in (Counter.ACC_SLICES, Counter.FIRE_SLICES, Counter.LOADS)]
-    clear = [fmt.pack(op=HostOp.MACRO, data=encode(core.macro, Op.CLEAR))]
     spans, values = [], []
 
     async def host(ctx):
         cycle, started = 0, None
         ctx.set(dut.spike.ready, 1)
         ctx.set(dut.rdata.ready, 1)
-        words = program + clear + step_program(core, net, events) + reads
+        words = program + step_program(core, net, events) + reads
         for word in words:
             ctx.set(dut.host.valid, 1)
             ctx.set(dut.host.payload.as_value(), word)

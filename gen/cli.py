@@ -5,6 +5,7 @@ flow), so `cimforge --help` and argument errors answer at once."""
 
 import argparse
 import importlib.metadata
+import json
 import re
 import sys
 from pathlib import Path
@@ -53,6 +54,40 @@ def _cmd_bench(args) -> int:
     return run(Path(args.output), only=args.only, quick=args.quick)
 
 
+def _cmd_run(args) -> int:
+    from .golden.network import Network, NetworkError
+    from .mapper import MappingError
+    from .runner import RunError, load_events, run
+    from .verif.harness import SimulatorMissing
+    try:
+        net = Network.load(args.network)
+        events = load_events(args.input, net)
+        result = run(net, events, sim=args.sim, stationarity=args.stationarity,
+                     core=args.preset)
+    except (NetworkError, MappingError, RunError, SimulatorMissing) as error:
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:           # the RTL differs from the golden model
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"prediction": result.prediction, "counts": result.counts.tolist(),
+                          "spikes": result.spikes, "cycles": result.cycles,
+                          "counters": result.counters}))
+        return 0
+    layers = ", ".join(f"layer {index} {how}" + (f" in {chunks} chunks" if chunks > 1 else "")
+                       for index, how, chunks in result.layers)
+    print(f"{args.network}: {len(events)} timesteps, {sum(map(len, events))} input events; "
+          f"on snn_core '{args.preset}': {layers}; simulated by {args.sim}"
+          + (" (equal to the golden model)" if args.sim != "golden" else ""))
+    print(f"prediction: {result.prediction}")
+    print(f"output spike counts: {' '.join(map(str, result.counts))}")
+    if result.cycles is not None:
+        print(f"cycles: {result.cycles}")
+    print("counters: " + ", ".join(f"{name} {value}" for name, value in result.counters.items()))
+    return 0
+
+
 def _cmd_fpga(args) -> int:
     from .fpga import boards
     from .fpga.flow import FlowError
@@ -99,6 +134,19 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", action="append", default=[], help="run only these entries")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
 
+    runs = sub.add_parser("run", help="run a spiking network (.npz) on the accelerator core: "
+                                      "golden model or RTL; prediction, spikes, counters")
+    runs.add_argument("network", help="network file (.npz, docs/network-format.md)")
+    runs.add_argument("--input", required=True, metavar="EVENTS",
+                      help="input events: text, one line of flat addresses per timestep, or "
+                           ".npy spike counts of shape (timesteps, *input shape)")
+    runs.add_argument("--sim", default="golden", choices=["golden", "icarus", "verilator"],
+                      help="golden model (default) or the core's Verilog in a simulator")
+    runs.add_argument("--stationarity", default="hs-min", choices=["ws", "os", "hs-min"],
+                      help="which operand stays in the macro, per layer (default hs-min)")
+    runs.add_argument("--preset", default="small", help="snn_core preset (default small)")
+    runs.add_argument("--json", action="store_true", help="print the result as JSON")
+
     from .fpga.boards import BOARDS, DESIGNS
     fpga = sub.add_parser("fpga", help="build a board bitstream (yosys + nextpnr, YoWASP) or "
                                        "program a board")
@@ -117,7 +165,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"list": _cmd_list, "gen": _cmd_gen, "demo": _cmd_demo, "bench": _cmd_bench,
-            "fpga": _cmd_fpga}
+            "run": _cmd_run, "fpga": _cmd_fpga}
 
 
 def main(argv: list[str] | None = None) -> int:

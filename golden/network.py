@@ -172,6 +172,8 @@ class Network:
             with np.load(path, allow_pickle=False) as data:
                 spec = json.loads(str(data["spec"]))
                 arrays = {name: data[name] for name in data.files if name != "spec"}
+        except FileNotFoundError:
+            raise
         except (OSError, ValueError, KeyError) as error:
             raise NetworkError(f"{path}: not a cimforge network file ({error})") from None
         if spec.get("format") != "cimforge-snn" or spec.get("version") != FORMAT_VERSION:

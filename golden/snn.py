@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params.cim_macro import CimMacroParams, Counter, Op
-from ..params.snn import LayerPlan, Mapping
+from ..params.snn import CoreCounter, LayerPlan, Mapping
 from .cim import CimMacroModel, encode, int_to_bits
 from .network import Linear, Network, transform
 
@@ -30,8 +30,9 @@ from .network import Linear, Network, transform
 class CoreResult:
     """`spikes[t][i]`: neuron addresses weighted layer i fired at timestep t, in fire order;
     `membranes[i]`: its final membranes (flat, the layer's output order); `counters`: the core's
-    own counts (events in and out per layer, buffer rows read and written, reconfigurations)
-    beside the macro's (`macro`)."""
+    own counts, keyed by `CoreCounter` (the deterministic ones: events in and out, buffer rows
+    read and written, layers run) and per layer (`events_in_<i>`, `events_out_<i>`), beside the
+    macro's (`macro`, indexed by `Counter`)."""
     spikes: list
     membranes: list
     counters: Tally
@@ -82,7 +83,10 @@ class CoreModel:
         shape_in = self.network.shape_in(plan.layer)
         for cmd in config.commands(self.p):
             self._issue(*cmd)
-        self.counters["reconfigurations"] += 1
+        # The PLANE rows come from the buffer.
+        self.counters[CoreCounter.BUFFER_READS] += self.p.planes
+        self.counters[CoreCounter.LAYERS] += 1
+        self.counters[CoreCounter.EVENTS_IN] += len(addresses)
         self.counters[f"events_in_{plan.layer}"] += len(addresses)
         targets = [self._targets(plan, layer, shape_in, a) for a in addresses]
         channels = self.network.shapes[plan.layer][0]
@@ -100,7 +104,7 @@ class CoreModel:
                                     self.buffer.get(plan.buffer_membranes + g * plan.s_v + s, 0))
                         self._issue(Op.LOAD, th_row(g) + s, 0,
                                     self.buffer[plan.buffer_thresholds + g * plan.s_v + s])
-                self.counters["buffer_reads"] += 2 * plan.s_v * len(chunk)
+                self.counters[CoreCounter.BUFFER_READS] += 2 * plan.s_v * len(chunk)
             if plan.bias_rows >= 0:
                 for g in chunk:
                     self._issue(Op.ACC, plan.bias_rows + (g % plan.channel_groups) * plan.s_w,
@@ -113,7 +117,7 @@ class CoreModel:
                         for s in range(plan.s_w):
                             self._issue(Op.LOAD, plan.weight_rows + s, 0,
                                         self.buffer[plan.buffer_weights + operand * plan.s_w + s])
-                        self.counters["buffer_reads"] += plan.s_w
+                        self.counters[CoreCounter.BUFFER_READS] += plan.s_w
                         self._issue(Op.ACC, plan.weight_rows, v_row(g))
                     else:
                         self._issue(Op.ACC, plan.weight_rows + operand * plan.s_w, v_row(g))
@@ -134,7 +138,8 @@ class CoreModel:
                         self._issue(Op.STORE, v_row(g) + s)
                         self.buffer[plan.buffer_membranes + g * plan.s_v + s] = \
                             self.macro.rdata.pop()
-                self.counters["buffer_writes"] += plan.s_v * len(chunk)
+                self.counters[CoreCounter.BUFFER_WRITES] += plan.s_v * len(chunk)
+        self.counters[CoreCounter.EVENTS_OUT] += len(fired)
         self.counters[f"events_out_{plan.layer}"] += len(fired)
         return fired
 

@@ -40,6 +40,24 @@ class HostOp(IntEnum):
     EVENT = 3       # a = an input event for the next timestep (`event_format`)
     STEP = 4        # run one timestep over the queued input events
     LAYERS = 5      # a = the number of layers to run
+    COUNTER = 6     # a = a `CoreCounter`: its value leaves on rdata
+    READ = 7        # a = buffer row: it leaves on rdata (chunked membranes)
+
+
+class CoreCounter(IntEnum):
+    """The core's own counters (the macro keeps its own: `cim_macro.Counter`), for the energy
+    model and for finding what held a timestep up. Read with `HostOp.COUNTER`; the host's
+    MACRO CLEAR clears them too."""
+    EVENTS_IN = 0       # events the layers ran (each layer's queued events, summed)
+    EVENTS_OUT = 1      # spikes the layers sent (to the next layer or the spike port)
+    BUFFER_READS = 2    # buffer rows the controller read (PLANE data, chunk LOADs, os weights)
+    BUFFER_WRITES = 3   # buffer rows the controller wrote (chunk STOREs)
+    LAYERS = 4          # layers run (each one reconfigures the macro)
+    DROPPED = 5         # events dropped: their queue was full
+    REFUSED = 6         # layers skipped: a zero count or size in the descriptor
+    STALLS = 7          # cycles a command waited for the macro (environment dependent)
+    SPIKE_WAITS = 8     # cycles a spike waited for the spike port (environment dependent)
+    BAD_COMMANDS = 9    # host commands ignored: a layer, buffer row or layer count out of range
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ A descriptor with a zero count or size is refused when its layer comes up (skipp
 """
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ...params.cim_macro import Counter, Op
-from ...params.snn import HostOp, SnnCoreParams
+from ...params.snn import CoreCounter, HostOp, SnnCoreParams
 from ...params.wire import bits
 from ..cim.macro import CimMacro
 from ..common.wire import struct_layout
@@ -31,9 +31,8 @@ class SnnCore(wiring.Component):
     * `host` (in): host commands (`params.host_format`, `HostOp`);
     * `spike` (out): the last layer's spikes, then an end marker per timestep
       (`params.spike_format`);
-    * `rdata` (out): read-data of MACRO commands passed through from the host;
-    * `dropped` (out): events that found their queue full; `refused` (out): layers skipped
-      because this controller cannot run their descriptor.
+    * `rdata` (out): read-data of the host's MACRO, COUNTER and READ commands, in order;
+    * `dropped`, `refused` (out): the `CoreCounter`s of those names.
     """
 
     def __init__(self, params: SnnCoreParams):
@@ -78,9 +77,18 @@ class SnnCore(wiring.Component):
         counts = Array(Signal(range(p.queue_depth + 1), name=f"count{i}") for i in range(2))
         count_in = Signal.like(counts[0])        # events of the current layer
         plane = Signal(range(mp.planes + 1))
-        dropped = Signal(32)
-        refused = Signal(32)
-        m.d.comb += [self.dropped.eq(dropped), self.refused.eq(refused)]
+        counters = Array(Signal(mp.counter_width, name=f"counter_{c.name.lower()}")
+                         for c in CoreCounter)
+
+        def tally(counter, amount=1):
+            m.d.sync += counters[counter].eq(counters[counter] + amount)
+
+        m.d.comb += [self.dropped.eq(counters[CoreCounter.DROPPED]),
+                     self.refused.eq(counters[CoreCounter.REFUSED])]
+        with m.If(macro.cmd.valid & ~macro.cmd.ready):
+            tally(CoreCounter.STALLS)
+        with m.If(self.spike.valid & ~self.spike.ready):
+            tally(CoreCounter.SPIKE_WAITS)
         last_layer = layer == layers - 1
         flags = Cat(desc.saturate, desc.subtract)
 
@@ -104,7 +112,7 @@ class SnnCore(wiring.Component):
                              q_wr.data.eq(word)]
                 m.d.sync += counts[which].eq(count + 1)
             with m.Else():
-                m.d.sync += dropped.eq(dropped + 1)
+                tally(CoreCounter.DROPPED)
 
         # -- the chunk: membrane rows [m0, m0 + rows) of the layer ---------------------------
         m0 = Signal(width)
@@ -153,8 +161,11 @@ class SnnCore(wiring.Component):
                 m.d.comb += macro.spike.ready.eq(1)          # a padding lane (never fires)
             with m.Elif(last_layer):
                 m.d.comb += [spike_out.eq(1), macro.spike.ready.eq(self.spike.ready)]
+                with m.If(self.spike.ready):
+                    tally(CoreCounter.EVENTS_OUT)
             with m.Else():
                 m.d.comb += macro.spike.ready.eq(1)
+                tally(CoreCounter.EVENTS_OUT)
                 push(~bank, event)
 
         def next_fire_group():
@@ -181,6 +192,16 @@ class SnnCore(wiring.Component):
             "out_h", "out_w", "kh", "kw", "stride_y", "stride_x", "total_rows", "chunk_rows",
             "position_rows", "pool_y", "pool_x"))).any()
 
+        # Read-data the macro still owes the host: a COUNTER or READ answer waits for it, so
+        # that answers leave in the order their commands came.
+        owed = Signal(range(64))
+        host_cmd = data.View(struct_layout(mp.command_format),
+                             host.data[:mp.command_format.size])
+        asks = (host_cmd.op == Op.STORE) | (host_cmd.op == Op.COUNTER)
+        reply_row = Signal.like(host.a)
+        reply = Signal(mp.counter_width)
+        reply_read = Signal()
+
         # -- the controller -----------------------------------------------------------------
         with m.FSM():
             with m.State("IDLE"):
@@ -189,27 +210,57 @@ class SnnCore(wiring.Component):
                              self.rdata.payload.eq(macro.rdata.payload),
                              macro.rdata.ready.eq(self.rdata.ready)]
                 take = self.host.valid
+                gave = macro.rdata.valid & self.rdata.ready
+                took = take & self.host.ready & (host.op == HostOp.MACRO) & asks
+                m.d.sync += owed.eq(owed + took - gave)
                 with m.Switch(host.op):
                     with m.Case(HostOp.LAYER):
                         m.d.comb += [d_wr.addr.eq(host.a), d_wr.data.eq(host.data),
                                      d_wr.en.eq(take & (host.a < p.max_layers))]
+                        with m.If(take & (host.a >= p.max_layers)):
+                            tally(CoreCounter.BAD_COMMANDS)
                     with m.Case(HostOp.BUFFER):
                         m.d.comb += [b_wr.addr.eq(host.a), b_wr.data.eq(host.data),
                                      b_wr.en.eq(take & (host.a < p.buffer_rows))]
+                        with m.If(take & (host.a >= p.buffer_rows)):
+                            tally(CoreCounter.BAD_COMMANDS)
                     with m.Case(HostOp.MACRO):
                         m.d.comb += [macro.cmd.valid.eq(take),
                                      macro.cmd.payload.as_value().eq(host.data),
                                      self.host.ready.eq(macro.cmd.ready)]
+                        with m.If(take & macro.cmd.ready & (host_cmd.op == Op.CLEAR)):
+                            m.d.sync += [c.eq(0) for c in counters]
+                    with m.Case(HostOp.COUNTER, HostOp.READ):
+                        m.d.comb += [self.host.ready.eq(owed == 0),
+                                     b_rd.addr.eq(host.a)]
+                        with m.If(take & (owed == 0)):
+                            # Out of range: still answered (zero, or some row), and counted.
+                            with m.If(Mux(host.op == HostOp.READ, host.a >= p.buffer_rows,
+                                          host.a >= len(CoreCounter))):
+                                tally(CoreCounter.BAD_COMMANDS)
+                            m.d.sync += [reply_row.eq(host.a),
+                                         reply_read.eq(host.op == HostOp.READ),
+                                         reply.eq(Mux(host.a < len(CoreCounter),
+                                                      counters[host.a], 0))]
+                            m.next = "REPLY"
                     with m.Case(HostOp.EVENT):
                         with m.If(take):
                             push(bank, host.a)
                     with m.Case(HostOp.LAYERS):
                         with m.If(take & (host.a >= 1) & (host.a <= p.max_layers)):
                             m.d.sync += layers.eq(host.a)
+                        with m.Elif(take):
+                            tally(CoreCounter.BAD_COMMANDS)
                     with m.Case(HostOp.STEP):
                         with m.If(take):
                             m.d.sync += layer.eq(0)
                             m.next = "DESC"
+
+            with m.State("REPLY"):               # a counter, or a buffer row read last cycle
+                m.d.comb += [b_rd.addr.eq(reply_row), self.rdata.valid.eq(1),
+                             self.rdata.payload.eq(Mux(reply_read, b_rd.data, reply))]
+                with m.If(self.rdata.ready):
+                    m.next = "IDLE"
 
             with m.State("DESC"):                # the descriptor is read this cycle
                 m.d.comb += d_rd.addr.eq(layer)
@@ -222,9 +273,11 @@ class SnnCore(wiring.Component):
 
             with m.State("CHECK"):
                 with m.If(malformed):
-                    m.d.sync += refused.eq(refused + 1)
+                    tally(CoreCounter.REFUSED)
                     m.next = "NEXT"
                 with m.Else():
+                    tally(CoreCounter.LAYERS)
+                    tally(CoreCounter.EVENTS_IN, count_in)
                     m.next = "PLANE_READ"
 
             with m.State("PLANE_READ"):          # the plane's row is read from the buffer
@@ -234,6 +287,7 @@ class SnnCore(wiring.Component):
             with m.State("PLANE"):
                 m.d.comb += b_rd.addr.eq(desc.buffer_planes + plane)
                 with m.If(issue(Op.PLANE, plane, 0, b_rd.data)):
+                    tally(CoreCounter.BUFFER_READS)
                     m.d.sync += plane.eq(plane + 1)
                     with m.If(plane == mp.planes - 1):
                         m.next = "COMMIT"
@@ -271,6 +325,7 @@ class SnnCore(wiring.Component):
                 target_row = Mux(odd, desc.threshold_rows, desc.membrane_rows) + r
                 m.d.comb += b_rd.addr.eq(load_source(r, odd))
                 with m.If(issue(Op.LOAD, target_row, 0, b_rd.data)):
+                    tally(CoreCounter.BUFFER_READS)
                     m.d.comb += b_rd.addr.eq(load_source(r + odd, ~odd))
                     m.d.sync += [odd.eq(~odd), r.eq(r + odd)]
                     with m.If(done):
@@ -322,6 +377,7 @@ class SnnCore(wiring.Component):
             with m.State("OS_LOAD"):
                 m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r)
                 with m.If(issue(Op.LOAD, desc.weight_rows + r, 0, b_rd.data)):
+                    tally(CoreCounter.BUFFER_READS)
                     m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r + 1)
                     m.d.sync += r.eq(r + 1)
                     with m.If(r + 1 == desc.s_w):
@@ -371,6 +427,7 @@ class SnnCore(wiring.Component):
                              b_wr.data.eq(macro.rdata.payload),
                              b_wr.en.eq(macro.rdata.valid)]
                 with m.If(macro.rdata.valid):
+                    tally(CoreCounter.BUFFER_WRITES)
                     m.d.sync += r_back.eq(r_back + 1)
                     with m.If(r_back + 1 == rows):
                         m.next = "CHUNK_NEXT"

@@ -1,10 +1,16 @@
-"""Random spiking networks and input events for the accelerator's tests."""
+"""Random spiking networks, mappings and input events for the accelerator's tests, and the
+check of what the RTL reads back against the golden model."""
 
 from dataclasses import replace
 
 import numpy as np
+from cimforge.golden.cim import bits_to_int
 from cimforge.golden.network import Conv2d, Flatten, Linear, Network, Neurons, SumPool2d
+from cimforge.golden.snn import CoreModel
 from cimforge.mapper import MappingError, map_network
+from cimforge.params.cim_macro import Counter
+from cimforge.params.snn import CoreCounter
+from cimforge.snn_host import Readout
 
 
 def neurons(rng, shape, b_w, b_v, overflow):
@@ -81,3 +87,26 @@ def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int):
         mapping = map_network(net, replace(macro, rows=lo), "ws", buffer_rows)
         if not all(plan.resident for plan in mapping.plans):
             return net, mapping
+
+
+# The macro's counters that do not depend on the environment (BUSY and WAITS count waits).
+DETERMINISTIC_MACRO = [c for c in Counter if c not in (Counter.BUSY, Counter.WAITS)]
+DETERMINISTIC_CORE = [CoreCounter.EVENTS_IN, CoreCounter.EVENTS_OUT, CoreCounter.BUFFER_READS,
+                      CoreCounter.BUFFER_WRITES, CoreCounter.LAYERS, CoreCounter.DROPPED,
+                      CoreCounter.REFUSED, CoreCounter.BAD_COMMANDS]
+
+
+def check_readout(got: Readout, model: CoreModel, mapping, what: str = ""):
+    """The RTL's counters and final membrane rows (`got`) against the golden model's, after
+    the same timesteps: every deterministic counter and every membrane row, bit for bit."""
+    for c in DETERMINISTIC_MACRO:
+        assert got.macro[c] == model.macro.counters[c], \
+            f"{what}macro counter {c.name}: RTL {got.macro[c]}, model {model.macro.counters[c]}"
+    for c in DETERMINISTIC_CORE:
+        assert got.core[c] == model.counters[c], \
+            f"{what}core counter {c.name}: RTL {got.core[c]}, model {model.counters[c]}"
+    for plan, rows in zip(mapping.plans, got.membrane_rows):
+        span = range(plan.groups * plan.s_v)
+        want = ([bits_to_int(model.macro.array[plan.membrane_rows + r]) for r in span]
+                if plan.resident else [model.buffer[plan.buffer_membranes + r] for r in span])
+        assert rows == want, f"{what}layer {plan.layer}: membrane rows {rows}, model {want}"

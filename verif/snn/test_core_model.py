@@ -8,6 +8,7 @@ from cimforge.golden.network import Linear, Network, Neurons, reference
 from cimforge.golden.snn import CoreModel
 from cimforge.mapper import MappingError, map_network
 from cimforge.params.cim_macro import CimMacroParams, Counter
+from cimforge.params.snn import CoreCounter
 from cimforge.verif import seeds
 from cimforge.verif.snn.stimulus import random_events, random_network
 
@@ -60,7 +61,7 @@ def test_chunked_membranes_equal_the_reference(trial):
     net = random_network(rng, "conv")
     small = chunking_macro(net)
     _, got = check(net, random_events(rng, net, steps=3), small, "ws")
-    assert got.counters["buffer_writes"] > 0
+    assert got.counters[CoreCounter.BUFFER_WRITES] > 0
 
 
 @pytest.mark.parametrize("kind", ["fc", "conv"])

@@ -1,0 +1,152 @@
+"""Running a spiking network on the accelerator: `cimforge run NETWORK --input EVENTS`.
+
+The network (`cimforge.golden.network`, an `.npz`) is mapped onto one core (`snn_core`
+preset), and its input events run timestep by timestep through the golden core model, or the
+core's Verilog in Icarus or Verilator (driven through its host port by the same host programs,
+`cimforge.snn_host`, that would drive a board). RTL runs are checked against the golden model
+as they go (output spikes and every deterministic counter): a difference is an error, not a
+result.
+
+Input events: a text file with one line per timestep, each the flat input addresses that
+spike in it (C order, as `Flatten`), separated by spaces or commas (`#` starts a comment, and
+a line that is only a comment is not a timestep; an empty line is a timestep without events); or an `.npy` array of shape (timesteps, *input
+shape) of spike counts.
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .golden.network import Network
+from .golden.snn import CoreModel
+from .mapper import map_network
+from .params.cim_macro import Counter
+from .params.snn import PRESETS, CoreCounter, SnnCoreParams
+from .snn_host import load_program, parse_readout, read_program, step_program
+
+SIMULATORS = ("golden", "icarus", "verilator")
+TESTBENCH = "cimforge.verif.snn.tb_run"
+
+
+class RunError(ValueError):
+    """Bad input to a run (events file, options); the message says what and where."""
+
+
+@dataclass
+class RunResult:
+    """`spikes[t]`: the output layer's spikes at timestep t (flat neuron addresses, fire
+    order); `counts`: spikes per output neuron over the run; `prediction`: the neuron with
+    the most (the lowest on a tie); `cycles`: clock cycles of the timesteps, each from its
+    first host word (input events included) to its end marker (RTL only); counters by name
+    (the macro's, then the core's)."""
+    spikes: list
+    counts: np.ndarray
+    prediction: int
+    layers: list = field(default_factory=list)      # (layer index, stationarity, chunks)
+    cycles: int | None = None
+    counters: dict = field(default_factory=dict)
+
+
+def load_events(path, network: Network) -> list[list[int]]:
+    """Input events per timestep from `path` (see the module's docstring), checked against
+    the network's input size."""
+    path = Path(path)
+    size = int(np.prod(network.input_shape))
+    if path.suffix == ".npy":
+        try:
+            counts = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise RunError(f"{path}: not a .npy array ({error})") from None
+        if counts.ndim < 1 or counts.shape[1:] != tuple(network.input_shape) \
+                or counts.dtype.kind not in "iub" or (counts < 0).any():
+            raise RunError(f"{path}: expected non-negative integer spike counts of shape "
+                           f"(timesteps, {', '.join(map(str, network.input_shape))}), got "
+                           f"{counts.dtype} {counts.shape}")
+        return [list(np.repeat(np.arange(size), step.reshape(-1))) for step in counts]
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError:
+        raise RunError(f"{path}: not a text file of input addresses") from None
+    events = []
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("#"):
+            continue
+        words = line.split("#")[0].replace(",", " ").split()
+        try:
+            step = [int(word) for word in words]
+        except ValueError:
+            raise RunError(f"{path}:{number}: addresses must be integers, got "
+                           f"{line.strip()!r}") from None
+        bad = [a for a in step if not 0 <= a < size]
+        if bad:
+            raise RunError(f"{path}:{number}: address {bad[0]} is outside the network's "
+                           f"{size} inputs")
+        events.append(step)
+    if not events:
+        raise RunError(f"{path}: no timesteps (one line per timestep)")
+    return events
+
+
+def run(network: Network, events: list, sim: str = "golden", stationarity: str = "hs-min",
+        core: SnnCoreParams | str = "small") -> RunResult:
+    """Maps `network` onto `core` (a preset name or parameters) and runs `events`."""
+    if sim not in SIMULATORS:
+        raise RunError(f"simulator {sim!r}: must be one of {', '.join(SIMULATORS)}")
+    if isinstance(core, str):
+        if core not in PRESETS:
+            raise RunError(f"core preset {core!r}: presets are {', '.join(PRESETS)}")
+        core = PRESETS[core]
+    mapping = map_network(network, core.macro, stationarity, core.buffer_rows)
+    load_program(core, network, mapping)               # checks the descriptors fit the core
+    for step in events:
+        if len(step) > core.queue_depth:
+            raise RunError(f"a timestep of {len(step)} input events: the core queues at most "
+                           f"{core.queue_depth} per timestep")
+    model = CoreModel(core.macro, network, mapping)
+    golden = model.run(events)
+    spikes = [step[-1] for step in golden.spikes]
+    counters = {**{f"macro.{c.name.lower()}": int(golden.macro[c]) for c in Counter
+                   if c not in (Counter.BUSY, Counter.WAITS)},
+                **{f"core.{c.name.lower()}": int(golden.counters[c]) for c in CoreCounter
+                   if c not in (CoreCounter.STALLS, CoreCounter.SPIKE_WAITS)}}
+    cycles = None
+    if sim != "golden":
+        spikes_rtl, cycles, measured = _run_rtl(sim, core, network, mapping, events)
+        if spikes_rtl != spikes:
+            raise RuntimeError("the RTL's output spikes differ from the golden model's: "
+                               f"{spikes_rtl} against {spikes}")
+        for name, value in counters.items():
+            if measured[name] != value:
+                raise RuntimeError(f"the RTL's counter {name} is {measured[name]}, the "
+                                   f"golden model's {value}")
+        counters = measured
+    outputs = network.shapes[-1]
+    counts = np.zeros(int(np.prod(outputs)), dtype=np.int64)
+    for step in spikes:
+        np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
+    layers = [(plan.layer, plan.stationarity, -(-plan.groups // plan.chunk))
+              for plan in mapping.plans]
+    return RunResult(spikes, counts, int(np.argmax(counts)), layers, cycles, counters)
+
+
+def _run_rtl(sim, core, network, mapping, events):
+    """The core's Verilog in `sim`, through the `tb_run` testbench: the host program goes in a
+    file (it can exceed what an environment variable holds)."""
+    from .verif import harness
+    reads = read_program(core, mapping)
+    with tempfile.TemporaryDirectory() as work:
+        program = Path(work) / "program.json"
+        program.write_text(json.dumps({
+            "load": load_program(core, network, mapping),
+            "steps": [step_program(core, network, [step]) for step in events],
+            "reads": reads}))
+        run_dir = harness.run(sim, core, TESTBENCH, name="cimforge-run", quiet=True,
+                              args={"program": str(program)})
+    result = harness.measurements(run_dir)["run"]
+    readout = parse_readout(mapping, result["rdata"])
+    counters = {**{f"macro.{c.name.lower()}": int(readout.macro[c]) for c in Counter},
+                **{f"core.{c.name.lower()}": int(readout.core[c]) for c in CoreCounter}}
+    return result["spikes"], result["cycles"], counters

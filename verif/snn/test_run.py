@@ -1,0 +1,111 @@
+"""`cimforge run`: a saved network and an events file through the golden model and the core's
+Verilog (both simulators), against the layer-level reference; and every bad input as one
+clear message with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from cimforge.golden.network import Linear, Network, Neurons, reference
+from cimforge.runner import run
+from cimforge.verif import seeds
+from cimforge.verif.snn.stimulus import random_events, random_network
+
+
+def cimforge(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cimforge.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def expected_counts(net, events):
+    counts = np.zeros(net.shapes[-1][0], dtype=int)
+    for step in reference(net, events).spikes:
+        np.add.at(counts, step[-1], 1)
+    return counts
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A random convolutional network on disk and a text file of its input events."""
+    rng = seeds.np_rng("cli-run")
+    net = random_network(rng, "conv")
+    events = random_events(rng, net, steps=3)
+    net.save(tmp_path / "net.npz")
+    (tmp_path / "events.txt").write_text(
+        "# one timestep per line\n" + "\n".join(" ".join(map(str, step)) for step in events))
+    return tmp_path, net, events
+
+
+def test_cli_runs_the_golden_model(saved):
+    folder, net, events = saved
+    result = cimforge("run", "net.npz", "--input", "events.txt", "--json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    counts = expected_counts(net, events)
+    assert out["counts"] == counts.tolist()
+    assert out["prediction"] == int(np.argmax(counts))
+    assert out["spikes"] == [step[-1] for step in reference(net, events).spikes]
+    assert out["counters"]["core.events_in"] > 0 and out["cycles"] is None
+
+
+@pytest.mark.parametrize("stationarity", ["ws", "os"])
+def test_run_on_the_rtl_equals_the_reference(sim, stationarity):
+    """The same run on the core's Verilog: output spikes and every deterministic counter are
+    checked against the golden model inside `run`; here, against the reference too."""
+    rng = seeds.np_rng("run-rtl", stationarity)
+    net = random_network(rng, "conv")
+    events = random_events(rng, net, steps=2)
+    result = run(net, events, sim=sim, stationarity=stationarity)
+    assert result.spikes == [step[-1] for step in reference(net, events).spikes]
+    assert result.counts.tolist() == expected_counts(net, events).tolist()
+    assert result.cycles > 0 and result.counters["core.dropped"] == 0
+
+
+def test_npy_spike_counts_are_events(tmp_path):
+    net = Network((4,), [Linear(np.ones((2, 4), int), Neurons(2, b_w=2, b_v=6))])
+    net.save(tmp_path / "net.npz")
+    np.save(tmp_path / "in.npy", np.array([[0, 2, 0, 1], [0, 0, 0, 0]]))
+    result = cimforge("run", "net.npz", "--input", "in.npy", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # Three events (input 1 twice, input 3): both neurons reach 3 >= 2 in timestep 0.
+    assert json.loads(result.stdout)["spikes"] == [[0, 1], []]
+
+
+@pytest.mark.parametrize("events,message", [
+    ("1 2 x\n", "events.txt:1: addresses must be integers, got '1 2 x'"),
+    ("1\n99\n", "events.txt:2: address 99 is outside the network's"),
+    ("", "events.txt: no timesteps"),
+])
+def test_bad_events_are_one_clear_message(saved, events, message):
+    folder = saved[0]
+    (folder / "events.txt").write_text(events)
+    result = cimforge("run", "net.npz", "--input", "events.txt", cwd=folder)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "missing.npz", "--input", "events.txt"], "No such file or directory: missing.npz"),
+    (["run", "events.txt", "--input", "events.txt"], "events.txt: not a cimforge network file"),
+    (["run", "net.npz", "--input", "events.txt", "--preset", "huge"],
+     "core preset 'huge': presets are small"),
+    (["run", "net.npz", "--input", "events.txt", "--sim", "modelsim"], "invalid choice"),
+    (["run", "net.npz"], "the following arguments are required: --input"),
+    (["run", "net.npz", "--input", "net.npz"], "net.npz: not a text file"),
+])
+def test_bad_arguments_are_one_clear_message(saved, args, message):
+    result = cimforge(*args, cwd=saved[0])
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_network_too_big_names_the_layer(tmp_path):
+    net = Network((600,), [Linear(np.ones((32, 600), int), Neurons(3, b_w=8, b_v=16))])
+    net.save(tmp_path / "big.npz")
+    (tmp_path / "events.txt").write_text("1 2 3\n")
+    result = cimforge("run", "big.npz", "--input", "events.txt", "--stationarity", "ws",
+                      cwd=tmp_path)
+    assert result.returncode == 2
+    assert "layer 0: ws needs at least" in result.stderr and "Traceback" not in result.stderr
