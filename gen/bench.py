@@ -372,6 +372,9 @@ BENCHMARKS = {
     "aer_load": bench_aer_load,
     "aer_multicast": bench_aer_multicast,
     "snn_core": bench_snn_core,
+    "snn_core_fpga": lambda work, quick: (
+        fpga_rows("snn_core", ["ice40", "small"], work, targets=FPGA_TARGETS)
+        + fpga_rows("snn_core", ["flexspim"], work, targets=("ecp5-85f",))),
     **bench_raca.BENCHMARKS,
 }
 

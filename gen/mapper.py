@@ -276,7 +276,8 @@ def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list
             chunk_weights=plan.chunk * group_weights if plan.kind == "linear" else 0,
             line_weights=kw * s_w, stride_x_weights=sx * s_w, stride_y_weights=sy * kw * s_w,
             pool_y=pool_y, pool_x=pool_x, pooled_w=out_w // pool_x, flat=flat,
-            out_positions=(out_h // pool_y) * (out_w // pool_x))
+            out_positions=(out_h // pool_y) * (out_w // pool_x),
+            group_positions=plan.lanes * (out_h // pool_y) * (out_w // pool_x) if flat else 0)
         try:
             words.append(fmt.pack(**{k: int(v) for k, v in fields.items()}))
         except FormatError as error:

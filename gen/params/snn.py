@@ -202,6 +202,7 @@ class SnnCoreParams(Params):
             Field("flat", 1, "spikes leave as flat addresses (channel * out_positions + "
                   "position): the next layer is linear, or this is the last"),
             Field("out_positions", bits(self.max_inputs + 1), "flat: pooled positions"),
+            Field("group_positions", bits(self.max_inputs + 1), "flat: lanes * out_positions"),
         ])
 
     max_layers: int = param(4, "most weighted layers", lo=1, hi=64)
@@ -237,4 +238,12 @@ PRESETS = {
     # A core for tests and first use: a 512 x 32 macro, lanes up to 8 columns.
     "small": SnnCoreParams(rows=512, cols=32, max_slices=16, max_lane=8, buffer_rows=2048,
                            queue_depth=512),
+    # The macro of the cim_macro `ice40` preset (128 x 32), small layers: an attempt at the
+    # iCE40 UP5K (`make bench` says whether it fits).
+    "ice40": SnnCoreParams(rows=128, cols=32, max_slices=8, max_lane=8, buffer_rows=512,
+                           max_inputs=256, max_channels=32, max_map=16, max_kernel=3,
+                           max_layers=4, queue_depth=128),
+    # The paper's macro size: 512 x 256, lanes up to 16 columns.
+    "flexspim": SnnCoreParams(rows=512, cols=256, max_slices=16, max_lane=16,
+                              buffer_rows=2048, queue_depth=512),
 }

@@ -24,6 +24,7 @@ from ...params.wire import bits
 from ..cim.macro import CimMacro
 from ..common.wire import struct_layout
 from .events import EventDecoder, TapWalker, step_width
+from .spikes import SpikeEncoder
 
 
 class SnnCore(wiring.Component):
@@ -55,6 +56,7 @@ class SnnCore(wiring.Component):
         m.submodules.macro = macro = self.macro
         m.submodules.decoder = decoder = EventDecoder(p)
         m.submodules.walker = walker = TapWalker(p)
+        m.submodules.encoder = encoder = SpikeEncoder(p)
         host = self.host.payload
         cmd = macro.cmd.payload
         width = step_width(p)
@@ -133,59 +135,20 @@ class SnnCore(wiring.Component):
         bias_cg = Signal.like(desc.channel_groups)
         bias_row = Signal(mp.addr_width)
 
-        # -- spikes: MSB columns -> lanes -> channels -> events of the next layer ------------
-        # The FIRE walk keeps the output position (pooled) of the group being fired; it moves
-        # on when the group's fence answers (its spikes are all out by then).
-        new_group = Signal()
-        fire_cg = Signal.like(desc.channel_groups)
-        group_base = Signal(range(p.max_channels * 2 + p.cols))   # fire_cg * lanes
-        ox = Signal.like(desc.out_w)
-        phase_x, phase_y = Signal.like(desc.pool_x), Signal.like(desc.pool_y)
-        qx, qy = Signal.like(desc.pooled_w), Signal.like(desc.out_h)
-        q_line = Signal.like(desc.out_positions)              # qy * pooled_w
-        lane = Signal(range(p.cols + 1))
-        msb = Signal(range(2 * p.cols + 1))
-        with m.If(new_group):
-            m.d.sync += [lane.eq(0), msb.eq(desc.lane_width - 1)]
-        channel = group_base + lane
-        event = Signal(struct_layout(p.event_format))
-        m.d.comb += [event.c.eq(Mux(desc.flat, channel * desc.out_positions + q_line + qx,
-                                    channel)),
-                     event.y.eq(Mux(desc.flat, 0, qy)), event.x.eq(Mux(desc.flat, 0, qx))]
+        # -- spikes: the encoder's events go to the next layer's queue or the spike port -----
+        m.d.comb += encoder.desc.eq(desc)
+        wiring.connect(m, macro.spike, encoder.columns)
+        event = encoder.events
         spike_out = Signal()
-        with m.If(macro.spike.valid):
-            with m.If(msb < macro.spike.payload):
-                # Spikes come lowest column first: step to the lane this one ends.
-                m.d.sync += [lane.eq(lane + 1), msb.eq(msb + desc.lane_width)]
-            with m.Elif(channel >= desc.channels):
-                m.d.comb += macro.spike.ready.eq(1)          # a padding lane (never fires)
-            with m.Elif(last_layer):
-                m.d.comb += [spike_out.eq(1), macro.spike.ready.eq(self.spike.ready)]
+        with m.If(event.valid):
+            with m.If(last_layer):
+                m.d.comb += [spike_out.eq(1), event.ready.eq(self.spike.ready)]
                 with m.If(self.spike.ready):
                     tally(CoreCounter.EVENTS_OUT)
             with m.Else():
-                m.d.comb += macro.spike.ready.eq(1)
+                m.d.comb += event.ready.eq(1)
                 tally(CoreCounter.EVENTS_OUT)
-                push(~bank, event)
-
-        def next_fire_group():
-            with m.If(fire_cg == desc.channel_groups - 1):
-                m.d.sync += [fire_cg.eq(0), group_base.eq(0)]
-                with m.If(ox == desc.out_w - 1):
-                    m.d.sync += [ox.eq(0), qx.eq(0), phase_x.eq(0)]
-                    with m.If(phase_y == desc.pool_y - 1):
-                        m.d.sync += [phase_y.eq(0), qy.eq(qy + 1),
-                                     q_line.eq(q_line + desc.pooled_w)]
-                    with m.Else():
-                        m.d.sync += phase_y.eq(phase_y + 1)
-                with m.Else():
-                    m.d.sync += ox.eq(ox + 1)
-                    with m.If(phase_x == desc.pool_x - 1):
-                        m.d.sync += [phase_x.eq(0), qx.eq(qx + 1)]
-                    with m.Else():
-                        m.d.sync += phase_x.eq(phase_x + 1)
-            with m.Else():
-                m.d.sync += [fire_cg.eq(fire_cg + 1), group_base.eq(group_base + desc.lanes)]
+                push(~bank, event.payload)
 
         malformed = Cat(*(getattr(desc, name) == 0 for name in (
             "lane_width", "lanes", "channels", "channel_groups", "groups", "chunk", "s_w", "s_v",
@@ -296,10 +259,9 @@ class SnnCore(wiring.Component):
 
             with m.State("COMMIT"):
                 with m.If(issue(Op.COMMIT, desc.s_v - 1, flags)):
+                    m.d.comb += encoder.start.eq(1)
                     m.d.sync += [m0.eq(0), g0.eq(0), w_first.eq(0),
-                                 bias_cg.eq(0), bias_row.eq(desc.bias_rows),
-                                 fire_cg.eq(0), group_base.eq(0), ox.eq(0), qx.eq(0), qy.eq(0),
-                                 phase_x.eq(0), phase_y.eq(0), q_line.eq(0)]
+                                 bias_cg.eq(0), bias_row.eq(desc.bias_rows)]
                     m.next = "CHUNK"
 
             with m.State("CHUNK"):
@@ -392,7 +354,6 @@ class SnnCore(wiring.Component):
 
             with m.State("FIRES"):
                 m.d.sync += r.eq(0)
-                m.d.comb += new_group.eq(1)
                 m.next = "FIRE"
 
             with m.State("FIRE"):
@@ -406,9 +367,8 @@ class SnnCore(wiring.Component):
             with m.State("FENCE_WAIT"):          # every spike of this FIRE is out
                 m.d.comb += macro.rdata.ready.eq(1)
                 with m.If(macro.rdata.valid):
-                    m.d.comb += new_group.eq(1)
+                    m.d.comb += encoder.next_group.eq(1)
                     m.d.sync += r.eq(r + desc.s_v)
-                    next_fire_group()
                     with m.If(r + desc.s_v < rows):
                         m.next = "FIRE"
                     with m.Elif(desc.resident):
@@ -441,13 +401,15 @@ class SnnCore(wiring.Component):
                     m.next = "CHUNK"
 
             with m.State("NEXT"):
-                # The layer's queue is used up; the next layer reads the one its spikes filled.
-                m.d.sync += counts[bank].eq(0)
-                m.d.sync += [bank.eq(~bank), layer.eq(layer + 1)]
-                with m.If(last_layer):
-                    m.next = "END"
-                with m.Else():
-                    m.next = "DESC"
+                # The layer's queue is used up; the next layer reads the one its spikes filled
+                # (once the encoder's last event is in it, or out on the spike port).
+                with m.If(~encoder.events.valid):
+                    m.d.sync += counts[bank].eq(0)
+                    m.d.sync += [bank.eq(~bank), layer.eq(layer + 1)]
+                    with m.If(last_layer):
+                        m.next = "END"
+                    with m.Else():
+                        m.next = "DESC"
 
             with m.State("END"):
                 m.d.comb += [self.spike.valid.eq(1), self.spike.payload.end.eq(1)]
@@ -455,5 +417,5 @@ class SnnCore(wiring.Component):
                     m.next = "IDLE"
 
         with m.If(spike_out):
-            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(event.c)]
+            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(event.payload.c)]
         return m

@@ -10,8 +10,9 @@ The walker issues taps in (ky, kx, channel group) order, the order of the golden
 (`CoreModel._targets`).
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ...params.snn import SnnCoreParams
@@ -37,11 +38,26 @@ def event_start_layout(params: SnnCoreParams) -> data.StructLayout:
     })
 
 
+def _divide(steps, dividend, remainder, quotient, divisor):
+    """`steps` steps of restoring division, most significant dividend bit first: the dividend
+    shifts out to the left as the remainder and quotient take its bits. Two steps per pipeline
+    stage keep each stage to two short subtract-compare chains."""
+    for _ in range(steps):
+        width = len(dividend)
+        trial = Cat(dividend[-1], remainder)
+        fits = trial >= divisor
+        remainder = Mux(fits, trial - divisor, trial)[:len(remainder)]
+        quotient = Cat(fits, quotient)[:len(quotient)]
+        dividend = Cat(Const(0, 1), dividend)[:width]
+    return dividend, remainder, quotient
+
+
 class EventDecoder(wiring.Component):
     """Reads events `0..count-1` of queue `bank` after a `start` strobe and sends each one's
-    `event_start_layout` on `starts`. Three registered stages (divide by the stride; skip rows
-    past the map; multiply into row offsets) with backpressure, running ahead of the walker so
-    that it can take a new event every cycle."""
+    `event_start_layout` on `starts`. A pipeline of registered stages with backpressure
+    (divide by the stride two bits a stage; skip rows past the map; the first tap; multiply
+    into row offsets) and a 3-entry FIFO, running ahead of the walker so that it can take a
+    new event every cycle."""
 
     def __init__(self, params: SnnCoreParams):
         self.params = params
@@ -67,57 +83,87 @@ class EventDecoder(wiring.Component):
         with m.If(self.start):
             m.d.sync += [k.eq(0), running.eq(self.count != 0)]
 
-        # Stage 1: the queue's read data; 2: quotient and remainder by the stride; 3: the
-        # first tap; then the output register.
-        v1, v2, v3 = Signal(), Signal(), Signal()
-        last1, last2, last3 = Signal(), Signal(), Signal()
-        out = self.starts
-        adv_out = ~out.valid | out.ready
-        adv3 = ~v3 | adv_out
-        adv2 = ~v2 | adv3
-        adv1 = ~v1 | adv2
+        # What each stage computes from the one before (a dict of named values).
+        event = data.View(struct_layout(p.event_format), self.queue_data)
+        dividend = len(Value.cast(event.y + desc.pad_y))          # bits of y + pad_y
 
+        def begin(_):
+            return {"c": event.c, "ny": event.y + desc.pad_y, "nx": event.x + desc.pad_x,
+                    "ry": Const(0, kernel), "rx": Const(0, kernel),
+                    "qy": Const(0, dividend), "qx": Const(0, dividend)}
+
+        def divide(v, steps):
+            ny, ry, qy = _divide(steps, v["ny"], v["ry"], v["qy"], desc.stride_y)
+            nx, rx, qx = _divide(steps, v["nx"], v["rx"], v["qx"], desc.stride_x)
+            return {**v, "ny": ny, "ry": ry, "qy": qy, "nx": nx, "rx": rx, "qx": qx}
+
+        def skip(v):
+            # Rows (columns) past the map's far edge are skipped: j of them.
+            return {"c": v["c"], "ry": v["ry"], "rx": v["rx"], "qy": v["qy"], "qx": v["qx"],
+                    "jy": Mux(v["qy"] >= desc.out_h, v["qy"] - desc.out_h + 1, 0),
+                    "jx": Mux(v["qx"] >= desc.out_w, v["qx"] - desc.out_w + 1, 0)}
+
+        def first_tap(v):
+            return {"c": v["c"],
+                    "ky": v["ry"] + v["jy"] * desc.stride_y, "oy": (v["qy"] - v["jy"])[:side],
+                    "kx": v["rx"] + v["jx"] * desc.stride_x, "ox": (v["qx"] - v["jx"])[:side]}
+
+        stages = [begin]
+        for done in range(0, dividend, 2):
+            stages.append(lambda v, steps=min(2, dividend - done): divide(v, steps))
+        stages += [skip, first_tap]
+
+        # The last stage multiplies into a register, which feeds a small FIFO: its ready does
+        # not depend on the walker's in the same cycle, so no combinational path runs from
+        # the walker through every stage's advance.
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=len(self.starts.payload.as_value()),
+                                                    depth=3)
+        out = Signal(event_start_layout(p))
+        out_valid = Signal()
+        m.d.comb += [fifo.w_data.eq(out), fifo.w_en.eq(out_valid),
+                     self.starts.valid.eq(fifo.r_rdy), self.starts.payload.eq(fifo.r_data),
+                     fifo.r_en.eq(self.starts.ready)]
+        valids = [Signal(name=f"valid{i}") for i in range(len(stages) + 1)]   # 0: queue data
+        lasts = [Signal(name=f"last{i}") for i in range(len(stages) + 1)]
+        advances = [None] * (len(stages) + 1)
+        advance_out = ~out_valid | fifo.w_rdy
+        following = advance_out
+        for i in reversed(range(len(valids))):
+            advances[i] = ~valids[i] | following
+            following = advances[i]
+
+        # Stage 0: the queue's read port (its data register holds while the stage waits).
         issue = running & ~self.start
         m.d.comb += [self.queue_addr.eq(Cat(k[:index_bits], self.bank)),
-                     self.queue_en.eq(adv1)]
-        with m.If(adv1 & ~self.start):
-            m.d.sync += [v1.eq(issue), last1.eq(k == self.count - 1)]
+                     self.queue_en.eq(advances[0])]
+        with m.If(advances[0] & ~self.start):
+            m.d.sync += [valids[0].eq(issue), lasts[0].eq(k == self.count - 1)]
             with m.If(issue):
                 m.d.sync += k.eq(k + 1)
                 with m.If(k == self.count - 1):
                     m.d.sync += running.eq(0)
 
-        event = data.View(struct_layout(p.event_format), self.queue_data)
-        c2 = Signal.like(event.c)
-        qy, qx = Signal(side + 1), Signal(side + 1)
-        ry, rx = Signal(kernel), Signal(kernel)
-        with m.If(adv2):
-            ty, tx = event.y + desc.pad_y, event.x + desc.pad_x
-            m.d.sync += [v2.eq(v1), last2.eq(last1), c2.eq(event.c),
-                         qy.eq(ty // desc.stride_y), ry.eq(ty % desc.stride_y),
-                         qx.eq(tx // desc.stride_x), rx.eq(tx % desc.stride_x)]
+        values = {}
+        for i, stage in enumerate(stages, 1):
+            computed = stage(values)
+            registers = {name: Signal.like(Value.cast(value), name=f"{name}{i}")
+                         for name, value in computed.items()}
+            with m.If(advances[i]):
+                m.d.sync += [valids[i].eq(valids[i - 1]), lasts[i].eq(lasts[i - 1])]
+                m.d.sync += [registers[name].eq(value) for name, value in computed.items()]
+            values = registers
 
-        c3 = Signal.like(c2)
-        ky, kx = Signal(kernel + side + 1), Signal(kernel + side + 1)
-        oy, ox = Signal(side), Signal(side)
-        with m.If(adv3):
-            # Rows (columns) below the map's far edge are skipped: j of them.
-            jy = Mux(qy >= desc.out_h, qy - desc.out_h + 1, 0)
-            jx = Mux(qx >= desc.out_w, qx - desc.out_w + 1, 0)
-            m.d.sync += [v3.eq(v2), last3.eq(last2), c3.eq(c2),
-                         ky.eq(ry + jy * desc.stride_y), oy.eq(qy - jy),
-                         kx.eq(rx + jx * desc.stride_x), ox.eq(qx - jx)]
-
-        with m.If(adv_out):
+        with m.If(advance_out):
             m.d.sync += [
-                out.valid.eq(v3),
-                out.payload.last.eq(last3),
-                out.payload.empty.eq((ky >= desc.kh) | (kx >= desc.kw)),
-                out.payload.ky.eq(ky), out.payload.kx.eq(kx),
-                out.payload.oy.eq(oy), out.payload.ox.eq(ox),
-                out.payload.weights.eq(c3 * desc.channel_weights + ky * desc.line_weights
-                                       + kx * desc.s_w),
-                out.payload.membranes.eq(oy * desc.line_rows + ox * desc.position_rows),
+                out_valid.eq(valids[-1]),
+                out.last.eq(lasts[-1]),
+                out.empty.eq((values["ky"] >= desc.kh) | (values["kx"] >= desc.kw)),
+                out.ky.eq(values["ky"]), out.kx.eq(values["kx"]),
+                out.oy.eq(values["oy"]), out.ox.eq(values["ox"]),
+                out.weights.eq(values["c"] * desc.channel_weights
+                               + values["ky"] * desc.line_weights + values["kx"] * desc.s_w),
+                out.membranes.eq(values["oy"] * desc.line_rows
+                                 + values["ox"] * desc.position_rows),
             ]
         return m
 

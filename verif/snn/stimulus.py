@@ -68,12 +68,12 @@ def random_events(rng, net: Network, steps: int) -> list:
     return [list(rng.choice(size, int(rng.binomial(size, 0.5)))) for _ in range(steps)]
 
 
-def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int):
+def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int, overflow: str = "wrap"):
     """A random `kind` network and its mapping: `ws`, `os`, `hs-min`, or `chunked` (ws on the
     fewest macro rows that hold it, so that its membranes pass through the buffer; networks
     whose layers all have one membrane group are drawn again)."""
     while True:
-        net = random_network(rng, kind)
+        net = random_network(rng, kind, overflow)
         if how != "chunked":
             return net, map_network(net, macro, how, buffer_rows)
         lo, hi = macro.max_slices, macro.rows

@@ -22,8 +22,8 @@ KINDS = [("fc", "ws"), ("conv", "os"), ("conv", "chunked"), ("fc", "os"), ("conv
 
 @cocotb.test()
 async def random_networks(dut):
-    """Random linear and convolutional networks (pooling, flatten) mapped ws, os, hs-min or
-    chunked, random input events, random gaps and backpressure: every output spike of every
+    """Random linear and convolutional networks (pooling, flatten; wrapping or saturating)
+    mapped ws, os, hs-min or chunked, random input events, random gaps and backpressure: every output spike of every
     timestep equals the reference's, in fire order; then every deterministic counter (the
     macro's and the core's) and every final membrane row equals the golden model's."""
     params, args, rng = await testbench.start(dut, sources=["s_axis_host"],
@@ -37,7 +37,7 @@ async def random_networks(dut):
     for index in range(args.get("networks", 3)):
         kind, stationarity = KINDS[index % len(KINDS)]
         net, mapping = mapping_for(np_rng, kind, stationarity, params.macro,
-                                   params.buffer_rows)
+                                   params.buffer_rows, overflow=("wrap", "saturate")[index % 2])
         events = random_events(np_rng, net, steps=args.get("steps", 3))
         for word in load_program(params, net, mapping) + step_program(params, net, events):
             host.send(word)
