@@ -501,6 +501,29 @@ def render_markdown(results: dict) -> str:
                          f"{r['cycles_per_event']} | {r['acc_slices_per_event']:g} | "
                          f"{r['utilisation']} | {r['fixed_cycles']} |")
         lines.append("")
+    if "snn_core_fpga" in entries:
+        macro = {(r["preset"], r["target"]): r for key in ("cim_fpga_ice40", "cim_fpga_flexspim")
+                 for r in entries.get(key, []) if r.get("fits", True)}
+        lines += ["## Accelerator core on FPGAs", "",
+                  "One `snn_core` (macro, controller, descriptor/buffer/queue memories, "
+                  "counters) in the bench shell, post-route, placer seed 1; beside it the "
+                  "macro of the same size alone (the `cim_macro` rows above).", "",
+                  "| core preset | macro | target | LUT4 | FF | BRAM | Fmax (MHz) | "
+                  "macro alone: LUT4, Fmax |", "|---|---|---|---|---|---|---|---|"]
+        for r in entries["snn_core_fpga"]:
+            size = f"{r['params']['rows']}x{r['params']['cols']}"
+            alone = macro.get(({"small": None}.get(r["preset"], r["preset"]), r["target"]))
+            beside = f"{alone['lut4']}, {alone['fmax_mhz']}" if alone else ""
+            if not r.get("fits", True):
+                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
+                outcome = (f"does not fit: {over}" if "error" not in r else
+                           f"failed: {r['error'].splitlines()[0]}")
+                lines.append(f"| {r['preset']} | {size} | {r['target']} | {outcome} | | | | "
+                             f"{beside} |")
+                continue
+            lines.append(f"| {r['preset']} | {size} | {r['target']} | {r['lut4']} | {r['ff']} | "
+                         f"{r['bram']} | {r['fmax_mhz']} | {beside} |")
+        lines.append("")
     if "cim_forwarding" in entries:
         slices = sorted({(r["b_w"], r["b_v"], r["slices"], r["cycles_per_event"])
                          for r in entries.get("cim_cycles", [])

@@ -24,7 +24,7 @@ from .golden.network import Network
 from .golden.snn import CoreModel
 from .mapper import map_network
 from .params.cim_macro import Counter
-from .params.snn import PRESETS, CoreCounter, SnnCoreParams
+from .params.snn import PRESETS, TIMING_COUNTERS, CoreCounter, SnnCoreParams
 from .snn_host import load_program, parse_readout, read_program, step_program
 
 SIMULATORS = ("golden", "icarus", "verilator")
@@ -111,7 +111,7 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
     counters = {**{f"macro.{c.name.lower()}": int(golden.macro[c]) for c in Counter
                    if c not in (Counter.BUSY, Counter.WAITS)},
                 **{f"core.{c.name.lower()}": int(golden.counters[c]) for c in CoreCounter
-                   if c not in (CoreCounter.STALLS, CoreCounter.SPIKE_WAITS)}}
+                   if c not in TIMING_COUNTERS}}
     cycles = None
     if sim != "golden":
         spikes_rtl, cycles, measured = _run_rtl(sim, core, network, mapping, events)

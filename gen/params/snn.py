@@ -58,6 +58,15 @@ class CoreCounter(IntEnum):
     STALLS = 7          # cycles a command waited for the macro (environment dependent)
     SPIKE_WAITS = 8     # cycles a spike waited for the spike port (environment dependent)
     BAD_COMMANDS = 9    # host commands ignored: a layer, buffer row or layer count out of range
+    TAP_WAITS = 10      # cycles the walker had no ACC target (event decoding, taps outside
+                        # the chunk): timing, not modelled by the golden model
+    FENCE_WAITS = 11    # cycles waiting for a FIRE's spikes to drain (its fence): timing
+
+
+# The core's counters of cycles: the RTL's timing, which the golden model does not have (it
+# keeps every other counter, and the tests require the RTL's to equal them).
+TIMING_COUNTERS = (CoreCounter.STALLS, CoreCounter.SPIKE_WAITS, CoreCounter.TAP_WAITS,
+                   CoreCounter.FENCE_WAITS)
 
 
 @dataclass(frozen=True)

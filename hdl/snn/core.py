@@ -318,6 +318,8 @@ class SnnCore(wiring.Component):
                     m.next = "ACCS"
 
             with m.State("ACCS"):
+                with m.If(~walker.done & ~walker.targets.valid):
+                    tally(CoreCounter.TAP_WAITS)
                 with m.If(walker.done):
                     m.next = "FIRES"
                 with m.Elif(desc.os):
@@ -366,6 +368,8 @@ class SnnCore(wiring.Component):
 
             with m.State("FENCE_WAIT"):          # every spike of this FIRE is out
                 m.d.comb += macro.rdata.ready.eq(1)
+                with m.If(~macro.rdata.valid):
+                    tally(CoreCounter.FENCE_WAITS)
                 with m.If(macro.rdata.valid):
                     m.d.comb += encoder.next_group.eq(1)
                     m.d.sync += r.eq(r + desc.s_v)

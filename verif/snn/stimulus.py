@@ -9,7 +9,7 @@ from cimforge.golden.network import Conv2d, Flatten, Linear, Network, Neurons, S
 from cimforge.golden.snn import CoreModel
 from cimforge.mapper import MappingError, map_network
 from cimforge.params.cim_macro import Counter
-from cimforge.params.snn import CoreCounter
+from cimforge.params.snn import TIMING_COUNTERS, CoreCounter
 from cimforge.snn_host import Readout
 
 
@@ -91,9 +91,7 @@ def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int, overflow: str
 
 # The macro's counters that do not depend on the environment (BUSY and WAITS count waits).
 DETERMINISTIC_MACRO = [c for c in Counter if c not in (Counter.BUSY, Counter.WAITS)]
-DETERMINISTIC_CORE = [CoreCounter.EVENTS_IN, CoreCounter.EVENTS_OUT, CoreCounter.BUFFER_READS,
-                      CoreCounter.BUFFER_WRITES, CoreCounter.LAYERS, CoreCounter.DROPPED,
-                      CoreCounter.REFUSED, CoreCounter.BAD_COMMANDS]
+DETERMINISTIC_CORE = [c for c in CoreCounter if c not in TIMING_COUNTERS]
 
 
 def check_readout(got: Readout, model: CoreModel, mapping, what: str = ""):
