@@ -128,6 +128,8 @@ class SnnCore(wiring.Component):
                      walker.cg_last.eq(Mux(desc.conv, desc.channel_groups - 1,
                                            g0 + desc.chunk - 1))]
         r = Signal(width)                        # a row of the chunk (LOAD, bias, FIRE, STORE)
+        os_membrane = Signal(mp.addr_width)      # os: the ACC's membrane row, while the walker
+                                                 # has moved on to the next target
         r_back = Signal(width)                   # STORE: rows written back to the buffer
         odd = Signal()                           # LOAD: the threshold row of row r
 
@@ -330,9 +332,13 @@ class SnnCore(wiring.Component):
                         issue(Op.ACC, desc.weight_rows + target.weights, target.membrane))
 
             # Output-stationary: the target's weight operand, row by row, from the buffer into
-            # the macro's one-operand slot (the read runs one row ahead), then its ACC.
+            # the macro's one-operand slot (the read runs one row ahead), then its ACC. The
+            # walker moves on with the last LOAD, so the next target's first row is read
+            # while the ACC goes (S_W + 1 cycles per target).
             with m.State("OS_READ"):
                 m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights)
+                with m.If(~walker.done & ~walker.targets.valid):
+                    tally(CoreCounter.TAP_WAITS)
                 with m.If(walker.done):
                     m.next = "FIRES"
                 with m.Elif(walker.targets.valid):
@@ -345,14 +351,20 @@ class SnnCore(wiring.Component):
                     m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights + r + 1)
                     m.d.sync += r.eq(r + 1)
                     with m.If(r + 1 == desc.s_w):
+                        m.d.comb += walker.targets.ready.eq(1)
+                        m.d.sync += os_membrane.eq(target.membrane)
                         m.next = "OS_ACC"
 
             with m.State("OS_ACC"):
-                m.d.comb += walker.targets.ready.eq(
-                    issue(Op.ACC, desc.weight_rows, target.membrane))
-                with m.If(macro.cmd.ready):
+                m.d.comb += b_rd.addr.eq(desc.buffer_weights + target.weights)
+                with m.If(issue(Op.ACC, desc.weight_rows, os_membrane)):
                     m.d.sync += r.eq(0)
-                    m.next = "OS_READ"
+                    with m.If(walker.done):
+                        m.next = "FIRES"
+                    with m.Elif(walker.targets.valid):
+                        m.next = "OS_LOAD"
+                    with m.Else():
+                        m.next = "OS_READ"
 
             with m.State("FIRES"):
                 m.d.sync += r.eq(0)
