@@ -20,10 +20,10 @@ from amaranth.lib.wiring import In, Out
 
 from ...params.cim_macro import Counter, Op
 from ...params.snn import CoreCounter, HostOp, SnnCoreParams
-from ...params.wire import bits
 from ..cim.macro import CimMacro
 from ..common.wire import struct_layout
 from .events import EventDecoder, TapWalker, step_width
+from .queues import EventQueues
 from .spikes import SpikeEncoder
 
 
@@ -64,20 +64,14 @@ class SnnCore(wiring.Component):
         m.submodules.descriptors = descriptors = Memory(
             shape=p.descriptor_format.size, depth=p.max_layers, init=[])
         m.submodules.buffer = buffer = Memory(shape=p.cols, depth=p.buffer_rows, init=[])
-        # Two event queues: the layer being run reads one, its spikes fill the other.
-        m.submodules.queues = queues = Memory(shape=p.event_format.size,
-                                              depth=2 * p.queue_depth, init=[])
+        m.submodules.queues = queues = EventQueues(p)
         d_wr, d_rd = descriptors.write_port(), descriptors.read_port()
         b_wr, b_rd = buffer.write_port(), buffer.read_port()
-        q_wr, q_rd = queues.write_port(), queues.read_port()
-        index_bits = bits(p.queue_depth)
 
         desc = Signal(struct_layout(p.descriptor_format))
         layers = Signal(range(p.max_layers + 1), init=1)
         layer = Signal(range(p.max_layers + 1))
-        bank = Signal()                          # the queue the current layer reads
-        counts = Array(Signal(range(p.queue_depth + 1), name=f"count{i}") for i in range(2))
-        count_in = Signal.like(counts[0])        # events of the current layer
+        count_in = Signal.like(queues.count)     # events of the current layer
         plane = Signal(range(mp.planes + 1))
         counters = Array(Signal(mp.counter_width, name=f"counter_{c.name.lower()}")
                          for c in CoreCounter)
@@ -94,9 +88,10 @@ class SnnCore(wiring.Component):
         last_layer = layer == layers - 1
         flags = Cat(desc.saturate, desc.subtract)
 
-        m.d.comb += [decoder.desc.eq(desc), walker.desc.eq(desc), decoder.bank.eq(bank),
-                     decoder.count.eq(count_in), q_rd.addr.eq(decoder.queue_addr),
-                     q_rd.en.eq(decoder.queue_en), decoder.queue_data.eq(q_rd.data)]
+        m.d.comb += [decoder.desc.eq(desc), walker.desc.eq(desc), decoder.count.eq(count_in),
+                     queues.read_index.eq(decoder.queue_index),
+                     queues.read_en.eq(decoder.queue_en), decoder.queue_data.eq(queues.read_data)]
+        tally(CoreCounter.DROPPED, queues.dropped)
         wiring.connect(m, decoder.starts, walker.starts)
         target = walker.targets.payload
 
@@ -104,17 +99,6 @@ class SnnCore(wiring.Component):
             m.d.comb += [macro.cmd.valid.eq(1), cmd.op.eq(op), cmd.a.eq(a), cmd.b.eq(b),
                          cmd.data.eq(data)]
             return macro.cmd.ready
-
-        def push(which, word):
-            """Append event `word` to queue `which` (0 or 1), or count it dropped if full."""
-            count = Signal.like(counts[0])
-            m.d.comb += count.eq(counts[which])
-            with m.If(count < p.queue_depth):
-                m.d.comb += [q_wr.en.eq(1), q_wr.addr.eq(Cat(count[:index_bits], which)),
-                             q_wr.data.eq(word)]
-                m.d.sync += counts[which].eq(count + 1)
-            with m.Else():
-                tally(CoreCounter.DROPPED)
 
         # -- the chunk: membrane rows [m0, m0 + rows) of the layer ---------------------------
         m0 = Signal(width)
@@ -148,9 +132,9 @@ class SnnCore(wiring.Component):
                 with m.If(self.spike.ready):
                     tally(CoreCounter.EVENTS_OUT)
             with m.Else():
-                m.d.comb += event.ready.eq(1)
+                m.d.comb += [event.ready.eq(1), queues.to_next.valid.eq(1),
+                             queues.to_next.payload.eq(event.payload)]
                 tally(CoreCounter.EVENTS_OUT)
-                push(~bank, event.payload)
 
         malformed = Cat(*(getattr(desc, name) == 0 for name in (
             "lane_width", "lanes", "channels", "channel_groups", "groups", "chunk", "s_w", "s_v",
@@ -209,8 +193,8 @@ class SnnCore(wiring.Component):
                                                       counters[host.a], 0))]
                             m.next = "REPLY"
                     with m.Case(HostOp.EVENT):
-                        with m.If(take):
-                            push(bank, host.a)
+                        m.d.comb += [queues.to_current.valid.eq(take),
+                                     queues.to_current.payload.eq(host.a)]
                     with m.Case(HostOp.LAYERS):
                         with m.If(take & (host.a >= 1) & (host.a <= p.max_layers)):
                             m.d.sync += layers.eq(host.a)
@@ -233,7 +217,7 @@ class SnnCore(wiring.Component):
 
             with m.State("DESC_HELD"):
                 m.d.comb += d_rd.addr.eq(layer)
-                m.d.sync += [desc.eq(d_rd.data), plane.eq(0), count_in.eq(counts[bank])]
+                m.d.sync += [desc.eq(d_rd.data), plane.eq(0), count_in.eq(queues.count)]
                 m.next = "CHECK"
 
             with m.State("CHECK"):
@@ -420,8 +404,8 @@ class SnnCore(wiring.Component):
                 # The layer's queue is used up; the next layer reads the one its spikes filled
                 # (once the encoder's last event is in it, or out on the spike port).
                 with m.If(~encoder.events.valid):
-                    m.d.sync += counts[bank].eq(0)
-                    m.d.sync += [bank.eq(~bank), layer.eq(layer + 1)]
+                    m.d.comb += queues.swap.eq(1)
+                    m.d.sync += layer.eq(layer + 1)
                     with m.If(last_layer):
                         m.next = "END"
                     with m.Else():

@@ -53,7 +53,7 @@ def _divide(steps, dividend, remainder, quotient, divisor):
 
 
 class EventDecoder(wiring.Component):
-    """Reads events `0..count-1` of queue `bank` after a `start` strobe and sends each one's
+    """Reads events `0..count-1` of the current queue after a `start` strobe and sends each one's
     `event_start_layout` on `starts`. A pipeline of registered stages with backpressure
     (divide by the stride two bits a stage; skip rows past the map; the first tap; multiply
     into row offsets) and a 3-entry FIFO, running ahead of the walker so that it can take a
@@ -65,8 +65,7 @@ class EventDecoder(wiring.Component):
             "desc": In(struct_layout(params.descriptor_format)),
             "start": In(1),
             "count": In(range(params.queue_depth + 1)),
-            "bank": In(1),
-            "queue_addr": Out(bits(2 * params.queue_depth)),
+            "queue_index": Out(bits(params.queue_depth)),
             "queue_en": Out(1),
             "queue_data": In(params.event_format.size),
             "starts": Out(stream.Signature(event_start_layout(params))),
@@ -134,7 +133,7 @@ class EventDecoder(wiring.Component):
 
         # Stage 0: the queue's read port (its data register holds while the stage waits).
         issue = running & ~self.start
-        m.d.comb += [self.queue_addr.eq(Cat(k[:index_bits], self.bank)),
+        m.d.comb += [self.queue_index.eq(k[:index_bits]),
                      self.queue_en.eq(advances[0])]
         with m.If(advances[0] & ~self.start):
             m.d.sync += [valids[0].eq(issue), lasts[0].eq(k == self.count - 1)]
