@@ -23,6 +23,7 @@ import numpy as np
 from .golden.network import Network
 from .golden.snn import CoreModel
 from .mapper import map_network
+from .params.cim_macro import TIMING_COUNTERS as MACRO_TIMING
 from .params.cim_macro import Counter
 from .params.snn import PRESETS, TIMING_COUNTERS, CoreCounter, SnnCoreParams
 from .snn_host import load_program, parse_readout, read_program, step_program
@@ -108,10 +109,7 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
     model = CoreModel(core.macro, network, mapping)
     golden = model.run(events)
     spikes = [step[-1] for step in golden.spikes]
-    counters = {**{f"macro.{c.name.lower()}": int(golden.macro[c]) for c in Counter
-                   if c not in (Counter.BUSY, Counter.WAITS)},
-                **{f"core.{c.name.lower()}": int(golden.counters[c]) for c in CoreCounter
-                   if c not in TIMING_COUNTERS}}
+    counters = _named(golden.macro, golden.counters, timing=False)
     cycles = None
     if sim != "golden":
         spikes_rtl, cycles, measured = _run_rtl(sim, core, network, mapping, events)
@@ -147,6 +145,13 @@ def _run_rtl(sim, core, network, mapping, events):
                               args={"program": str(program)})
     result = harness.measurements(run_dir)["run"]
     readout = parse_readout(mapping, result["rdata"])
-    counters = {**{f"macro.{c.name.lower()}": int(readout.macro[c]) for c in Counter},
-                **{f"core.{c.name.lower()}": int(readout.core[c]) for c in CoreCounter}}
-    return result["spikes"], result["cycles"], counters
+    return result["spikes"], result["cycles"], _named(readout.macro, readout.core)
+
+
+def _named(macro, core, timing: bool = True) -> dict:
+    """The macro's and the core's counters by name (`macro.<name>`, `core.<name>`); without
+    `timing`, only the deterministic ones (what the golden model has)."""
+    return {**{f"macro.{c.name.lower()}": int(macro[c]) for c in Counter
+               if timing or c not in MACRO_TIMING},
+            **{f"core.{c.name.lower()}": int(core[c]) for c in CoreCounter
+               if timing or c not in TIMING_COUNTERS}}

@@ -51,6 +51,11 @@ class Counter(IntEnum):
     WAITS = 11        # cycles a command waited for the output streams (environment dependent)
 
 
+# The counters of cycles that depend on the environment (the golden model counts BUSY without
+# waits and has no WAITS); every other counter is deterministic.
+TIMING_COUNTERS = (Counter.BUSY, Counter.WAITS)
+
+
 # The `b` field of a COMMIT.
 COMMIT_FLAGS = Format("cim_commit_flags", [
     Field("saturate", 1, "1: saturate membranes at B_V bits; 0: wrap"),

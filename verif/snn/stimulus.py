@@ -8,6 +8,7 @@ from cimforge.golden.cim import bits_to_int
 from cimforge.golden.network import Conv2d, Flatten, Linear, Network, Neurons, SumPool2d
 from cimforge.golden.snn import CoreModel
 from cimforge.mapper import MappingError, map_network
+from cimforge.params.cim_macro import TIMING_COUNTERS as MACRO_TIMING
 from cimforge.params.cim_macro import Counter
 from cimforge.params.snn import TIMING_COUNTERS, CoreCounter
 from cimforge.snn_host import Readout
@@ -89,8 +90,7 @@ def mapping_for(rng, kind: str, how: str, macro, buffer_rows: int, overflow: str
             return net, mapping
 
 
-# The macro's counters that do not depend on the environment (BUSY and WAITS count waits).
-DETERMINISTIC_MACRO = [c for c in Counter if c not in (Counter.BUSY, Counter.WAITS)]
+DETERMINISTIC_MACRO = [c for c in Counter if c not in MACRO_TIMING]
 DETERMINISTIC_CORE = [c for c in CoreCounter if c not in TIMING_COUNTERS]
 
 
