@@ -174,6 +174,11 @@ class RacaParams(Params):
         return [0, inputs, inputs + hidden, inputs + 2 * hidden]
 
     @property
+    def act_depth(self) -> int:
+        """Words in the activation memory (at least one)."""
+        return max(1, self.act_base[3])
+
+    @property
     def cmd_data_width(self) -> int:
         return max(self.tile_cols * self.weight_width, self.tile_cols * self.bias_width,
                    self.scan_width, 32)

@@ -25,22 +25,25 @@ pre-activations each have one read and one write port, so each maps onto block R
 are registered on entry; every path starts and ends at a register or a block RAM port.
 """
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ...params.raca import REG_BITS, Op, RacaParams
+from ...params.raca import REG_BITS, RacaParams
 from ..common.wire import struct_layout
 from .accumulators import TileAccumulators
+from .commands import RacaCommands
 from .neuron import RacaNeuron
 from .registers import RacaRegisters
+from .votes import VoteTally
 
 
 class RacaCore(wiring.Component):
-    """The RACA control plane: host commands, the register map (`RacaRegisters`), the tile
-    datapath (`TileAccumulators`), the neuron pipeline (`RacaNeuron`) and the sequencer that
-    runs an inference (the FSM here).
+    """The RACA control plane: the host port (`RacaCommands`), the register map
+    (`RacaRegisters`), the tile datapath (`TileAccumulators`), the neuron pipeline
+    (`RacaNeuron`), the vote tally (`VoteTally`) and the sequencer that runs an inference (the
+    FSM here, with the memories it addresses).
 
     Parameters: `params` (`RacaParams`: generation-time maxima; the network is set at run time).
 
@@ -77,7 +80,7 @@ class RacaCore(wiring.Component):
         size_limit = p.size_limit
         z_region = size_limit if p.max_layers > 1 else 0
         act_base = p.act_base
-        act_depth = max(1, act_base[3])
+        act_depth = p.act_depth
 
         # -- memories --------------------------------------------------------------------------
         m.submodules.weights = weights = Memory(shape=tc * p.weight_width,
@@ -94,87 +97,33 @@ class RacaCore(wiring.Component):
 
         m.submodules.neuron = neuron = RacaNeuron(p, tag_width=(size_limit - 1).bit_length() or 1)
 
-        # -- registers (the register map), and the state the read-only ones show -------------
+        # -- host port, register map and vote tally ---------------------------------------------
+        m.submodules.commands = commands = RacaCommands(p)
+        wiring.connect(m, wiring.flipped(self.cmd), commands.cmd)
+        wiring.connect(m, commands.rdata, wiring.flipped(self.rdata))
         m.submodules.registers = regs = RacaRegisters(p)
+        wiring.connect(m, commands.registers, regs.bus)
+        wiring.connect(m, commands.weight_write, w_wr)
+        wiring.connect(m, commands.bias_write, b_wr)
+        # The activation memory is shared: the host loads and reads it while the core is idle.
+        m.d.comb += [a_wr.addr.eq(commands.act_write.addr), a_wr.data.eq(commands.act_write.data),
+                     a_wr.en.eq(commands.act_write.en), a_rd.addr.eq(commands.act_read.addr),
+                     commands.act_read.data.eq(a_rd.data)]
+        m.submodules.votes = votes = VoteTally(p)
+
         layers, samples, seed, sizes, shifts = (regs.layers, regs.samples, regs.seed, regs.size,
                                                 regs.shift)
-        counts = Array(Signal(p.count_width, name=f"count{c}") for c in range(p.max_classes))
-        prediction = Signal(range(p.max_classes))
-        top_count = Signal(p.count_width)
         cycles = Signal(REG_BITS)
         noise_wait = Signal(REG_BITS)
-        dropped = Signal(REG_BITS)
         done = Signal()
         refused = Signal()
         idle = Signal()
-        m.d.comb += [regs.status.eq(Cat(~idle, done, refused)), regs.prediction.eq(prediction),
-                     regs.cycles.eq(cycles), regs.noise_wait.eq(noise_wait),
-                     regs.dropped.eq(dropped)]
-        m.d.comb += [regs.count[c].eq(count) for c, count in enumerate(counts)]
-
-        # -- host interface ----------------------------------------------------------------------
-        # Commands are registered on entry, so decoding starts from flip-flops.
-        cmd = Signal(struct_layout(p.command_format))
-        held = Signal()
-        can_take = Signal()
-        take = held & can_take
-        m.d.comb += self.cmd.ready.eq(~held | take)
-        with m.If(self.cmd.valid & self.cmd.ready):
-            m.d.sync += [cmd.eq(self.cmd.payload), held.eq(1)]
-        with m.Elif(take):
-            m.d.sync += held.eq(0)
-
-        is_read = (cmd.op == Op.READ_REG) | (cmd.op == Op.READ_ACT)
-        read_pending = Signal()
-        m.d.comb += [
-            self.busy.eq(~idle),
-            # While an inference runs only NOP and READ_REG are taken; the rest waits.
-            can_take.eq((idle | (cmd.op == Op.NOP) | (cmd.op == Op.READ_REG)) &
-                        ~(is_read & (self.rdata.valid | read_pending))),
-        ]
-        with m.If(self.rdata.ready):
-            m.d.sync += self.rdata.valid.eq(0)
-        m.d.sync += read_pending.eq(0)
-        with m.If(read_pending):
-            m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(a_rd.data)]
-
-        value = cmd.data
-        addr = cmd.addr
-        m.d.comb += [regs.addr.eq(addr), regs.value.eq(value)]
-        bad = Signal()
-        start = Signal()
+        m.d.comb += [regs.status.eq(Cat(~idle, done, refused)),
+                     regs.prediction.eq(votes.prediction), regs.cycles.eq(cycles),
+                     regs.noise_wait.eq(noise_wait), regs.dropped.eq(commands.dropped),
+                     commands.idle.eq(idle), self.busy.eq(~idle)]
+        m.d.comb += [regs.count[c].eq(votes.counts[c]) for c in range(p.max_classes)]
         out_layer_size = sizes[layers]
-        with m.If(take):
-            with m.Switch(cmd.op):
-                with m.Case(Op.NOP):
-                    pass
-                with m.Case(Op.WRITE_REG):
-                    m.d.comb += [regs.write.eq(1), bad.eq(regs.bad)]
-                with m.Case(Op.READ_REG):
-                    m.d.comb += [regs.read.eq(1), bad.eq(regs.bad)]
-                    with m.If(~regs.bad):
-                        m.d.sync += [self.rdata.valid.eq(1), self.rdata.payload.eq(regs.answer)]
-                with m.Case(Op.WRITE_WEIGHT):
-                    m.d.comb += bad.eq(addr >= p.weight_depth)
-                    m.d.comb += [w_wr.addr.eq(addr), w_wr.data.eq(value), w_wr.en.eq(~bad)]
-                with m.Case(Op.WRITE_BIAS):
-                    m.d.comb += bad.eq(addr >= p.bias_depth)
-                    m.d.comb += [b_wr.addr.eq(addr), b_wr.data.eq(value), b_wr.en.eq(~bad)]
-                with m.Case(Op.WRITE_ACT):
-                    m.d.comb += bad.eq(addr >= act_depth)
-                    m.d.comb += [a_wr.addr.eq(addr), a_wr.data.eq(value), a_wr.en.eq(~bad)]
-                with m.Case(Op.READ_ACT):
-                    m.d.comb += bad.eq(addr >= act_depth)
-                    m.d.comb += a_rd.addr.eq(addr)
-                    m.d.sync += read_pending.eq(~bad)
-                with m.Case(Op.START):
-                    m.d.comb += start.eq(1)             # checked in state CHECK
-                with m.Default():
-                    m.d.comb += bad.eq(1)
-        refuse = Signal()
-        dropped_now = Signal()                      # registered: keeps the adder off decode
-        m.d.sync += dropped_now.eq((take & bad) | refuse)
-        m.d.sync += dropped.eq(dropped + dropped_now)
 
         # -- sequencer state ---------------------------------------------------------------------
         sample = Signal(len(samples))
@@ -217,7 +166,6 @@ class RacaCore(wiring.Component):
         packed = Signal(sw)
         best_score = Signal(signed(neuron.score_width))
         best_class = Signal(range(p.max_classes))
-        votes = Signal(p.count_width)
 
         m.d.comb += [w_rd.en.eq(1), b_rd.en.eq(1), a_rd.en.eq(1), z_rd.en.eq(1)]
 
@@ -247,21 +195,20 @@ class RacaCore(wiring.Component):
         with m.FSM():
             with m.State("IDLE"):
                 m.d.comb += idle.eq(1)
-                with m.If(start):
+                with m.If(commands.start):
                     m.d.sync += [done.eq(0), cycles.eq(0)]
                     m.next = "CHECK"
 
             with m.State("CHECK"):
                 # The class count is the size after the last layer.
                 with m.If((out_layer_size < 2) | (out_layer_size > p.max_classes)):
-                    m.d.comb += refuse.eq(1)
+                    m.d.comb += commands.refuse.eq(1)
                     m.d.sync += refused.eq(1)
                     m.next = "IDLE"
                 with m.Else():
                     m.d.sync += [refused.eq(0), noise_wait.eq(0), sample.eq(0), layer.eq(0),
-                                 tile_ptr.eq(0), bias_ptr.eq(0), top_count.eq(0),
-                                 prediction.eq(0)]
-                    m.d.sync += [count.eq(0) for count in counts]
+                                 tile_ptr.eq(0), bias_ptr.eq(0)]
+                    m.d.comb += votes.clear.eq(1)
                     m.next = "SEED"
 
             with m.State("SEED"):
@@ -372,14 +319,10 @@ class RacaCore(wiring.Component):
                     m.d.sync += layer.eq(layer + 1)
                     m.next = "LAYER"
                 with m.Else():
-                    m.d.sync += votes.eq(counts[best_class] + 1)
+                    m.d.comb += [votes.vote.eq(1), votes.winner.eq(best_class)]
                     m.next = "VOTE"
 
-            with m.State("VOTE"):
-                m.d.sync += counts[best_class].eq(votes)
-                with m.If((votes > top_count) |
-                          ((votes == top_count) & (best_class < prediction))):
-                    m.d.sync += [top_count.eq(votes), prediction.eq(best_class)]
+            with m.State("VOTE"):                   # the tally counts the vote
                 m.d.sync += [layer.eq(0), sample.eq(sample + 1)]
                 with m.If(sample == samples - 1):
                     m.d.sync += done.eq(1)

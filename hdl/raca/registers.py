@@ -10,6 +10,15 @@ from amaranth.lib.wiring import In, Out
 from ...params.raca import ADDR_BITS, REG_BITS, RacaParams
 
 
+def register_bus(params: RacaParams) -> wiring.Signature:
+    """READ_REG and WRITE_REG as the command decoder drives them: the command's `addr` and
+    `value`, `write` or `read` while one is taken; the register's `answer` and `bad` (no such
+    register, read-only, or value out of range) come back in the same cycle."""
+    return wiring.Signature({"addr": Out(ADDR_BITS), "value": Out(params.cmd_data_width),
+                             "write": Out(1), "read": Out(1), "answer": In(REG_BITS),
+                             "bad": In(1)})
+
+
 class RacaRegisters(wiring.Component):
     """READ_REG and WRITE_REG on the register map.
 
@@ -19,14 +28,12 @@ class RacaRegisters(wiring.Component):
     cycle if the value is in range; a write out of range, to a read-only register or to no
     register, and a read of no register, raise `bad` (combinationally) instead.
 
-    Attributes: `addr`, `value` (in): the command's fields; `write`, `read` (in): a WRITE_REG or
-    READ_REG is taken this cycle; `answer` (out): the register read; `bad` (out).
+    Attributes: `bus` (in, `register_bus`): the command decoder's reads and writes.
     """
 
     def __init__(self, params: RacaParams):
         self.params = params
-        members = {"addr": In(ADDR_BITS), "value": In(params.cmd_data_width), "write": In(1),
-                   "read": In(1), "answer": Out(REG_BITS), "bad": Out(1)}
+        members = {"bus": In(register_bus(params))}
         for name, group in groupby(params.registers, key=lambda r: r.name):
             group = list(group)
             flow = Out if group[0].writable else In
@@ -44,27 +51,28 @@ class RacaRegisters(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        with m.If(self.write):
-            with m.Switch(self.addr):
+        bus = self.bus
+        with m.If(bus.write):
+            with m.Switch(bus.addr):
                 for register in self.params.registers:
                     if not register.writable:
                         continue
                     with m.Case(register.address):
                         # Short comparisons: the bits above the range's width must be zero.
                         width = register.hi.bit_length()
-                        low = self.value[:width]
-                        with m.If((self.value[width:] == 0) & (low >= register.lo)
+                        low = bus.value[:width]
+                        with m.If((bus.value[width:] == 0) & (low >= register.lo)
                                   & (low <= register.hi)):
                             m.d.sync += self.port(register).eq(low)
                         with m.Else():
-                            m.d.comb += self.bad.eq(1)
+                            m.d.comb += bus.bad.eq(1)
                 with m.Default():
-                    m.d.comb += self.bad.eq(1)
-        with m.If(self.read):
-            with m.Switch(self.addr):
+                    m.d.comb += bus.bad.eq(1)
+        with m.If(bus.read):
+            with m.Switch(bus.addr):
                 for register in self.params.registers:
                     with m.Case(register.address):
-                        m.d.comb += self.answer.eq(self.port(register))
+                        m.d.comb += bus.answer.eq(self.port(register))
                 with m.Default():
-                    m.d.comb += self.bad.eq(1)
+                    m.d.comb += bus.bad.eq(1)
         return m
