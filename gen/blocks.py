@@ -18,6 +18,7 @@ from .hdl.host.uart_bridge import UartBridge
 from .hdl.raca.lfsr_bank import LfsrBank
 from .hdl.raca.top import RacaTop
 from .hdl.snn.core import SnnCore
+from .hdl.snn.system import SnnSystem
 from .params import (
     ParamError,
     Params,
@@ -27,6 +28,7 @@ from .params import (
     lfsr_bank,
     raca,
     snn,
+    snn_system,
     uart_bridge,
 )
 from .params.aer_mesh import AerMeshParams, AerRouterParams
@@ -35,6 +37,7 @@ from .params.combined import CombinedParams
 from .params.lfsr_bank import LfsrBankParams
 from .params.raca import RacaParams
 from .params.snn import SnnCoreParams
+from .params.snn_system import SnnSystemParams
 from .params.uart_bridge import UartBridgeParams
 
 
@@ -92,8 +95,11 @@ BLOCKS: dict[str, Block] = {b.name: b for b in [
     Block("combined", "Several cores side by side (ports prefixed with the block name), for one "
           "board", CombinedParams, _combined, combined.PRESETS),
     Block("snn_core", "One core of the FlexSpIM accelerator: a CIM macro and the controller that "
-          "runs spiking layers event by event (first version: linear layers, resident "
-          "membranes, ws or os)", SnnCoreParams, SnnCore, snn.PRESETS),
+          "runs spiking layers event by event (linear and convolution, pooling, ws or os, "
+          "resident or chunked membranes)", SnnCoreParams, SnnCore, snn.PRESETS),
+    Block("snn_system", "The FlexSpIM accelerator: rows x cols accelerator cores on the AER "
+          "mesh behind one host port; a network runs as a pipeline of stages, layers split "
+          "over cores by output channels", SnnSystemParams, SnnSystem, snn_system.PRESETS),
     Block("uart_bridge", "A core behind the UART host bridge (framed requests: write/read its "
           "streams, error counters); what the board tops run", UartBridgeParams, _uart_bridge,
           uart_bridge.PRESETS, top=_uart_bridge),

@@ -239,9 +239,12 @@ def _spike_transform(network: Network, index: int) -> tuple[int, int, bool]:
     return pool_y, pool_x, True
 
 
-def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list[int]:
-    """Every plan of `mapping` as the core's layer descriptor (`core.descriptor_format`).
-    Raises `MappingError` naming the layer and the field that does not fit the core."""
+def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams,
+                send: tuple | None = None) -> list[int]:
+    """Every plan of `mapping` as the core's layer descriptor (`core.descriptor_format`);
+    `send` (pool_y, pool_x, flat) says how the last layer's spikes leave when a later core
+    takes them (default: flat, to the host). Raises `MappingError` naming the layer and the
+    field that does not fit the core."""
     fmt, words = core.descriptor_format, []
     for plan in mapping.plans:
         layer = network.layers[plan.layer]
@@ -253,6 +256,8 @@ def descriptors(network: Network, mapping: Mapping, core: SnnCoreParams) -> list
             kh = kw = sy = sx = out_h = out_w = 1
             py = px = 0
         pool_y, pool_x, flat = _spike_transform(network, plan.layer)
+        if send is not None and plan is mapping.plans[-1]:
+            pool_y, pool_x, flat = send
         s_w, s_v = plan.s_w, plan.s_v
         position_rows = plan.channel_groups * s_v
         channel_weights = kh * kw * s_w

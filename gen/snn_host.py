@@ -10,13 +10,15 @@ from .params.cim_macro import Counter, Op
 from .params.snn import CoreCounter, HostOp, Mapping, SnnCoreParams
 
 
-def load_program(core: SnnCoreParams, net, mapping: Mapping) -> list[int]:
-    """Host commands that load `mapping`: layer count, descriptors, buffer rows, the macro
-    image (which also zeroes the membranes), then a CLEAR of every counter."""
+def load_program(core: SnnCoreParams, net, mapping: Mapping,
+                 send: tuple | None = None) -> list[int]:
+    """Host commands that load `mapping`: layer count, descriptors (`send`: as `descriptors`),
+    buffer rows, the macro image (which also zeroes the membranes), then a CLEAR of every
+    counter."""
     fmt = core.host_format
     words = [fmt.pack(op=HostOp.LAYERS, a=len(mapping.plans))]
     words += [fmt.pack(op=HostOp.LAYER, a=i, data=word)
-              for i, word in enumerate(descriptors(net, mapping, core))]
+              for i, word in enumerate(descriptors(net, mapping, core, send))]
     words += [fmt.pack(op=HostOp.BUFFER, a=row, data=bits)
               for row, bits in sorted(mapping.buffer_image.items())]
     words += [fmt.pack(op=HostOp.MACRO, data=encode(core.macro, Op.LOAD, row, 0, bits))

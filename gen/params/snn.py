@@ -233,7 +233,9 @@ class SnnCoreParams(Params):
     def spike_format(self) -> Format:
         """`m_axis_spike_tdata`: an output neuron, or the end of a timestep."""
         return Format("snn_spike", [
-            Field("address", bits(self.max_inputs), "output neuron (flat)"),
+            Field("address", self.event_format.size, "the spike as an event (`event_format`): "
+                  "a flat output neuron in `c` when the layer's descriptor says `flat` (always "
+                  "so for a network's last layer), else (c, y, x) for a next core's convolution"),
             Field("end", 1, "1: the timestep is over (address unused)"),
         ])
 

@@ -417,5 +417,5 @@ class SnnCore(wiring.Component):
                     m.next = "IDLE"
 
         with m.If(spike_out):
-            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(event.payload.c)]
+            m.d.comb += [self.spike.valid.eq(1), self.spike.payload.address.eq(event.payload)]
         return m

@@ -108,3 +108,26 @@ def check_readout(got: Readout, model: CoreModel, mapping, what: str = ""):
         want = ([bits_to_int(model.macro.array[plan.membrane_rows + r]) for r in span]
                 if plan.resident else [model.buffer[plan.buffer_membranes + r] for r in span])
         assert rows == want, f"{what}layer {plan.layer}: membrane rows {rows}, model {want}"
+
+
+def random_plan(rng, net: Network, cores: int) -> list:
+    """A random system plan ((weighted layers, cores) per stage) for at most `cores` cores:
+    random cuts into stages, then random splits of one-layer stages over the cores left (never
+    a layer whose next layer saturates, as the mapper requires)."""
+    weighted = net.weighted
+    stages = int(rng.integers(1, min(len(weighted), cores) + 1))
+    cuts = sorted(rng.choice(np.arange(1, len(weighted)), stages - 1, replace=False)) \
+        if stages > 1 else []
+    bounds = [0, *[int(c) for c in cuts], len(weighted)]
+    plan = [[b - a, 1] for a, b in zip(bounds, bounds[1:])]
+    spare = cores - stages
+    for k in rng.permutation(len(plan)):
+        first = bounds[k]
+        layer = weighted[first]
+        next_saturates = first + 1 < len(weighted) and \
+            net.layers[weighted[first + 1]].neurons.overflow == "saturate"
+        if plan[k][0] == 1 and spare and not next_saturates:
+            extra = int(rng.integers(0, min(spare, net.shapes[layer][0] - 1) + 1))
+            plan[k][1] += extra
+            spare -= extra
+    return [tuple(stage) for stage in plan]
