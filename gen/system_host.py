@@ -35,7 +35,8 @@ def load_program(system: SnnSystemParams, smap: SystemMapping) -> list[int]:
     for part in smap.parts:
         words += [word(system, Target.CORE, part.core, w) for w in
                   core_load_program(c, part.network, part.mapping, part.send)]
-        words += [_link(system, part.core, LinkReg.FEEDERS, part.feeders),
+        words += [_link(system, part.core, LinkReg.CLEAR),
+                  _link(system, part.core, LinkReg.FEEDERS, part.feeders),
                   _link(system, part.core, LinkReg.OFFSET, part.offset),
                   _link(system, part.core, LinkReg.DESTS, len(part.dests))]
         for k, dest in enumerate(part.dests):

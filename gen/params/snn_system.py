@@ -42,7 +42,8 @@ class LinkReg(IntEnum):
     FEEDERS = 0     # cores whose end markers step this core (0: the host steps it)
     OFFSET = 1      # added to every spike address the core sends
     DESTS = 2       # how many destinations (0: the spikes go to the host)
-    DEST = 3        # DEST + k: destination k, its x | y << x_width (the flit's fields)
+    CLEAR = 3       # zero the counters, the timestep counts and the markers held
+    DEST = 4        # DEST + k: destination k, its x | y << x_width (the flit's fields)
 
 
 class SystemOut(IntEnum):

@@ -55,6 +55,7 @@ class CoreLink(wiring.Component):
         counters = Array(Signal(COUNTER_WIDTH, name=f"{c.name.lower()}") for c in LinkCounter)
 
         # -- configuration and counter reads -----------------------------------------------
+        clear = Signal()
         write = self.config.payload
         with m.If(~self.answer.valid | self.answer.ready):
             m.d.comb += self.config.ready.eq(1)
@@ -69,6 +70,8 @@ class CoreLink(wiring.Component):
                         m.d.sync += offset.eq(write.value)
                     with m.Case(LinkReg.DESTS):
                         m.d.sync += dests.eq(write.value)
+                    with m.Case(LinkReg.CLEAR):
+                        m.d.comb += clear.eq(1)
                     for k in range(p.max_fanout):
                         with m.Case(LinkReg.DEST + k):
                             m.d.sync += [dest_x[k].eq(write.value[:mesh.x_width]),
@@ -126,4 +129,7 @@ class CoreLink(wiring.Component):
             m.d.sync += markers.eq(markers + 1)
             with m.If(stepping):
                 m.d.sync += [markers.eq(0), step.eq(step + 1)]
+        with m.If(clear):                   # a new network: the host waits for quiet first
+            m.d.sync += [c.eq(0) for c in counters]
+            m.d.sync += [sent_step.eq(0), step.eq(0), markers.eq(0), copy.eq(0)]
         return m
