@@ -57,13 +57,14 @@ def _cmd_bench(args) -> int:
 def _cmd_run(args) -> int:
     from .golden.network import Network, NetworkError
     from .mapper import MappingError
-    from .runner import RunError, load_events, run
+    from .runner import RunError, load_events, parse_mesh, run
     from .verif.harness import SimulatorMissing
     try:
         net = Network.load(args.network)
         events = load_events(args.input, net)
+        mesh = parse_mesh(args.mesh) if args.mesh else None
         result = run(net, events, sim=args.sim, stationarity=args.stationarity,
-                     core=args.preset)
+                     core=args.preset, mesh=mesh)
     except (NetworkError, MappingError, RunError, SimulatorMissing) as error:
         print(f"cimforge: error: {error}", file=sys.stderr)
         return 2
@@ -78,7 +79,8 @@ def _cmd_run(args) -> int:
     layers = ", ".join(f"layer {index} {how}" + (f" in {chunks} chunks" if chunks > 1 else "")
                        for index, how, chunks in result.layers)
     print(f"{args.network}: {len(events)} timesteps, {sum(map(len, events))} input events; "
-          f"on snn_core '{args.preset}': {layers}; simulated by {args.sim}"
+          f"on {'snn_core' if not args.mesh else args.mesh + ' snn_system of'} "
+          f"'{args.preset}': {layers}; simulated by {args.sim}"
           + (" (equal to the golden model)" if args.sim != "golden" else ""))
     print(f"prediction: {result.prediction}")
     print(f"output spike counts: {' '.join(map(str, result.counts))}")
@@ -145,6 +147,9 @@ def parser() -> argparse.ArgumentParser:
     runs.add_argument("--stationarity", default="hs-min", choices=["ws", "os", "hs-min"],
                       help="which operand stays in the macro, per layer (default hs-min)")
     runs.add_argument("--preset", default="small", help="snn_core preset (default small)")
+    runs.add_argument("--mesh", metavar="RxC",
+                      help="run on rows x cols cores of that preset on the AER mesh "
+                           "(snn_system), e.g. 2x2")
     runs.add_argument("--json", action="store_true", help="print the result as JSON")
 
     from .fpga.boards import BOARDS, DESIGNS

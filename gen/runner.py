@@ -1,9 +1,11 @@
 """Running a spiking network on the accelerator: `cimforge run NETWORK --input EVENTS`.
 
 The network (`cimforge.golden.network`, an `.npz`) is mapped onto one core (`snn_core`
-preset), and its input events run timestep by timestep through the golden core model, or the
-core's Verilog in Icarus or Verilator (driven through its host port by the same host programs,
-`cimforge.snn_host`, that would drive a board). RTL runs are checked against the golden model
+preset) or, with `--mesh RxC`, onto rows x cols such cores on the AER mesh (`snn_system`,
+the mapper's default plan), and its input events run timestep by timestep through the golden
+model, or the Verilog in Icarus or Verilator (driven through its host port by the same host
+programs, `cimforge.snn_host` / `cimforge.system_host`, that would drive a board). On a mesh
+each timestep's output spikes are sorted (the cores of a split output layer interleave). RTL runs are checked against the golden model
 as they go (output spikes and every deterministic counter): a difference is an error, not a
 result.
 
@@ -20,16 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
+from . import system_host
 from .golden.network import Network
 from .golden.snn import CoreModel
+from .golden.snn_system import SystemModel
 from .mapper import map_network
 from .params.cim_macro import TIMING_COUNTERS as MACRO_TIMING
 from .params.cim_macro import Counter
 from .params.snn import PRESETS, TIMING_COUNTERS, CoreCounter, SnnCoreParams
+from .params.snn_system import LinkCounter, SnnSystemParams
 from .snn_host import load_program, parse_readout, read_program, step_program
+from .system_mapper import map_system
 
 SIMULATORS = ("golden", "icarus", "verilator")
 TESTBENCH = "cimforge.verif.snn.tb_run"
+SYSTEM_TESTBENCH = "cimforge.verif.snn.tb_system_run"
 
 
 class RunError(ValueError):
@@ -91,15 +98,30 @@ def load_events(path, network: Network) -> list[list[int]]:
     return events
 
 
+def parse_mesh(text: str) -> tuple[int, int]:
+    """`RxC` (rows x columns of cores), e.g. `2x2`."""
+    rows, sep, cols = text.lower().partition("x")
+    if not (sep and rows.isdigit() and cols.isdigit()) or not (
+            1 <= int(rows) <= 16 and 1 <= int(cols) <= 16):
+        raise RunError(f"mesh {text!r}: must be RxC with 1..16 rows and columns, e.g. 2x2")
+    return int(rows), int(cols)
+
+
 def run(network: Network, events: list, sim: str = "golden", stationarity: str = "hs-min",
-        core: SnnCoreParams | str = "small") -> RunResult:
-    """Maps `network` onto `core` (a preset name or parameters) and runs `events`."""
+        core: SnnCoreParams | str = "small", mesh: tuple[int, int] | None = None) -> RunResult:
+    """Maps `network` onto `core` (a preset name or parameters), or onto a `mesh` (rows,
+    cols) of such cores (`snn_system`; `core` a preset name), and runs `events`."""
     if sim not in SIMULATORS:
         raise RunError(f"simulator {sim!r}: must be one of {', '.join(SIMULATORS)}")
     if isinstance(core, str):
         if core not in PRESETS:
             raise RunError(f"core preset {core!r}: presets are {', '.join(PRESETS)}")
+        if mesh is not None:
+            return _run_system(network, events, sim, stationarity,
+                               SnnSystemParams(rows=mesh[0], cols=mesh[1], core=core))
         core = PRESETS[core]
+    elif mesh is not None:
+        raise RunError("a mesh takes its cores by preset name")
     mapping = map_network(network, core.macro, stationarity, core.buffer_rows)
     load_program(core, network, mapping)               # checks the descriptors fit the core
     for step in events:
@@ -155,3 +177,73 @@ def _named(macro, core, timing: bool = True) -> dict:
                if timing or c not in MACRO_TIMING},
             **{f"core.{c.name.lower()}": int(core[c]) for c in CoreCounter
                if timing or c not in TIMING_COUNTERS}}
+
+
+def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> RunResult:
+    """`run` on `snn_system`: the default plan on every core of the mesh."""
+    smap = map_system(network, system, stationarity)
+    load = system_host.load_program(system, smap)       # checks the descriptors fit
+    for step in events:
+        if len(step) > system.core_params.queue_depth:
+            raise RunError(f"a timestep of {len(step)} input events: a core queues at most "
+                           f"{system.core_params.queue_depth} per timestep")
+    model = SystemModel(system, smap)
+    golden = model.run(events)
+    counters = _system_counters(smap, {c: (m.macro.counters, m.counters)
+                                       for c, m in model.models.items()}, model.links,
+                                timing=False)
+    cycles = None
+    spikes = golden.spikes
+    if sim != "golden":
+        spikes_rtl, cycles, measured = _run_system_rtl(sim, system, smap, network, events,
+                                                       load)
+        if spikes_rtl != spikes:
+            raise RuntimeError("the RTL's output spikes differ from the golden model's: "
+                               f"{spikes_rtl} against {spikes}")
+        for name, value in counters.items():
+            if measured[name] != value:
+                raise RuntimeError(f"the RTL's counter {name} is {measured[name]}, the "
+                                   f"golden model's {value}")
+        counters = measured
+    counts = np.zeros(int(np.prod(network.shapes[-1])), dtype=np.int64)
+    for step in spikes:
+        np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
+    layers = [(f"{index} on core {part.core}" + (
+        f" (channels {part.channels.start}..{part.channels.stop - 1})"
+        if len(part.channels) < network.shapes[index][0] else ""),
+        plan.stationarity, -(-plan.groups // plan.chunk))
+        for part in smap.parts for index, plan in zip(part.layers, part.mapping.plans)]
+    return RunResult(spikes, counts, int(np.argmax(counts)), layers, cycles, counters)
+
+
+def _run_system_rtl(sim, system, smap, network, events, load):
+    from .verif import harness
+    reads = system_host.read_program(system, smap)
+    with tempfile.TemporaryDirectory() as work:
+        program = Path(work) / "program.json"
+        program.write_text(json.dumps({
+            "load": load, "ends": system_host.ends_per_step(smap),
+            "steps": [system_host.step_program(system, smap, step) for step in events],
+            "reads": reads}))
+        run_dir = harness.run(sim, system, SYSTEM_TESTBENCH, name="cimforge-run", quiet=True,
+                              args={"program": str(program)})
+    result = harness.measurements(run_dir)["run"]
+    outs = [system_host.parse_out(system, w) for w in result["outs"]]
+    readouts = system_host.parse_readouts(smap, outs)
+    measured = _system_counters(smap, {c: (r.macro, r.core) for c, (r, _) in readouts.items()},
+                                {c: dict(zip(LinkCounter, links))
+                                 for c, (_, links) in readouts.items()})
+    return result["spikes"], result["cycles"], measured
+
+
+def _system_counters(smap, cores: dict, links: dict, timing: bool = True) -> dict:
+    """Every used core's counters (`core<i>.macro.<name>`, `core<i>.core.<name>`) and its
+    link's (`core<i>.link.<name>`)."""
+    out = {}
+    for part in smap.parts:
+        macro, core = cores[part.core]
+        out.update({f"core{part.core}.{name}": value
+                    for name, value in _named(macro, core, timing).items()})
+        out.update({f"core{part.core}.link.{c.name.lower()}": int(links[part.core][c])
+                    for c in LinkCounter})
+    return out

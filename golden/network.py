@@ -174,7 +174,7 @@ class Network:
                 arrays = {name: data[name] for name in data.files if name != "spec"}
         except FileNotFoundError:
             raise
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError) as error:   # EOFError: an empty file
             raise NetworkError(f"{path}: not a cimforge network file ({error})") from None
         if spec.get("format") != "cimforge-snn" or spec.get("version") != FORMAT_VERSION:
             raise NetworkError(f"{path}: format {spec.get('format')!r} version "

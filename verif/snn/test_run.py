@@ -63,6 +63,31 @@ def test_run_on_the_rtl_equals_the_reference(sim, stationarity):
     assert result.cycles > 0 and result.counters["core.dropped"] == 0
 
 
+def test_cli_runs_a_mesh_on_the_golden_model(saved):
+    folder, net, events = saved
+    result = cimforge("run", "net.npz", "--input", "events.txt", "--mesh", "2x2", "--json",
+                      cwd=folder)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["counts"] == expected_counts(net, events).tolist()
+    assert out["spikes"] == [sorted(step[-1]) for step in reference(net, events).spikes]
+    # The default plan uses every core.
+    assert all(out["counters"][f"core{c}.core.layers"] > 0 for c in range(4))
+
+
+@pytest.mark.parametrize("mesh", [(1, 2), (2, 2)])
+def test_run_on_a_mesh_equals_the_reference(sim, mesh):
+    """`run --mesh` on the system's Verilog (cores of the ice40 preset): spikes and every
+    deterministic counter of every core and link are checked against the golden system model
+    inside `run`; here, against the reference too."""
+    rng = seeds.np_rng("run-mesh", *mesh)
+    net = random_network(rng, "fc")
+    events = random_events(rng, net, steps=2)
+    result = run(net, events, sim=sim, core="ice40", mesh=mesh)
+    assert result.spikes == [sorted(step[-1]) for step in reference(net, events).spikes]
+    assert result.cycles > 0 and result.counters["core0.core.dropped"] == 0
+
+
 def test_npy_spike_counts_are_events(tmp_path):
     net = Network((4,), [Linear(np.ones((2, 4), int), Neurons(2, b_w=2, b_v=6))])
     net.save(tmp_path / "net.npz")
@@ -89,13 +114,18 @@ def test_bad_events_are_one_clear_message(saved, events, message):
 @pytest.mark.parametrize("args,message", [
     (["run", "missing.npz", "--input", "events.txt"], "No such file or directory: missing.npz"),
     (["run", "events.txt", "--input", "events.txt"], "events.txt: not a cimforge network file"),
+    (["run", "empty.npz", "--input", "events.txt"], "empty.npz: not a cimforge network file"),
     (["run", "net.npz", "--input", "events.txt", "--preset", "huge"],
      "core preset 'huge': presets are small"),
     (["run", "net.npz", "--input", "events.txt", "--sim", "modelsim"], "invalid choice"),
     (["run", "net.npz"], "the following arguments are required: --input"),
+    (["run", "net.npz", "--input", "events.txt", "--mesh", "2by2"],
+     "mesh '2by2': must be RxC with 1..16 rows and columns"),
+    (["run", "net.npz", "--input", "events.txt", "--mesh", "1x17"], "mesh '1x17'"),
     (["run", "net.npz", "--input", "net.npz"], "net.npz: not a text file"),
 ])
 def test_bad_arguments_are_one_clear_message(saved, args, message):
+    (saved[0] / "empty.npz").write_bytes(b"")
     result = cimforge(*args, cwd=saved[0])
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
