@@ -54,6 +54,9 @@ DESIGNS = {
     "aer": ("aer_mesh", {"ice40": "2x1", "ecp5": "2x2"}),
     # Every core that fits at once: LFSR + CIM on the iCE40; LFSR, RACA, CIM, AER on the ECP5.
     "combined": ("combined", {"ice40": "ice40", "ecp5": "ecp5"}),
+    # The accelerator: 2 x 2 cores of the ice40 core preset on the mesh (no core fits an
+    # iCE40 UP5K).
+    "snn": ("snn_system", {"ecp5": "ecp5"}),
 }
 BAUD = 115_200
 
@@ -72,7 +75,11 @@ def bridge_params(board_name: str, design: str, clk_hz: int) -> UartBridgeParams
     if design not in DESIGNS:
         raise BoardError(f"unknown design '{design}'; designs are {', '.join(DESIGNS)}")
     block, presets = DESIGNS[design]
-    return UartBridgeParams(design=block, preset=presets[board(board_name).family],
+    family = board(board_name).family
+    if family not in presets:
+        raise BoardError(f"design '{design}' has no {family} version (boards: "
+                         f"{', '.join(b.name for b in BOARDS.values() if b.family in presets)})")
+    return UartBridgeParams(design=block, preset=presets[family],
                             clk_hz=clk_hz, baud=BAUD)
 
 

@@ -32,6 +32,7 @@ from .mapper import lane_width, map_network
 from .params import ParamError
 from .params.lfsr_bank import LfsrBankParams
 from .params.snn import HostOp
+from .runner import run as run_network
 from .snn_host import load_program, step_program
 from .verif import harness
 
@@ -262,6 +263,33 @@ def bench_snn_core(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
+def bench_snn_system(work: Path, quick: bool) -> list[dict]:
+    """One network on one `ice40`-preset core and on 1x1, 1x2 and 2x2 meshes of them (the
+    default plan), the Verilog in Verilator through `cimforge run`: cycles per timestep at
+    the host port (first host word to the last end marker), checked against the golden model
+    as they run."""
+    rng = np.random.default_rng(7)
+    layer = lambda n_out, n_in: Linear(rng.integers(-1, 6, (n_out, n_in)),
+                                       Neurons(12, b_w=4, b_v=12))
+    net = Network((64,), [layer(32, 64), layer(24, 32), layer(10, 24)])
+    steps = 2 if quick else 4
+    events = [sorted(int(a) for a in rng.choice(64, 16, replace=False)) for _ in range(steps)]
+    rows = []
+    for mesh in (None, (1, 1), (1, 2), (2, 2)):
+        result = run_network(net, events, sim="verilator", core="ice40", mesh=mesh)
+        cores = 1 if mesh is None else mesh[0] * mesh[1]
+        rows.append({"system": "snn_core" if mesh is None else f"{mesh[0]}x{mesh[1]}",
+                     "cores": cores, "timesteps": steps, "events": sum(map(len, events)),
+                     "layers": [f"{where} {how}" + (f" ({chunks} chunks)" if chunks > 1 else "")
+                                for where, how, chunks in result.layers],
+                     "cycles_per_timestep": round(result.cycles / steps, 1)})
+        print(f"  {rows[-1]['system']}: {rows[-1]['cycles_per_timestep']} cycles/timestep")
+    base = rows[0]["cycles_per_timestep"]
+    for r in rows:
+        r["speedup"] = round(base / r["cycles_per_timestep"], 2)
+    return rows
+
+
 def bench_cim_fpga(preset: str, targets: tuple[str, ...], seeds: tuple[int, ...] = (1,)):
     """The 256-column presets need more block RAM than an iCE40 UP5K has (30 x 4 kbit).
     `seeds`: placer seeds, where one seed would not say whether the Fmax target holds."""
@@ -372,6 +400,7 @@ BENCHMARKS = {
     "aer_load": bench_aer_load,
     "aer_multicast": bench_aer_multicast,
     "snn_core": bench_snn_core,
+    "snn_system": bench_snn_system,
     "snn_core_fpga": lambda work, quick: (
         fpga_rows("snn_core", ["ice40", "small"], work, targets=FPGA_TARGETS)
         + fpga_rows("snn_core", ["flexspim"], work, targets=("ecp5-85f",))),
@@ -500,6 +529,20 @@ def render_markdown(results: dict) -> str:
                          f"{r['s_v']} | {r['stationarity']} | {r.get('chunks', 1)} | "
                          f"{r['cycles_per_event']} | {r['acc_slices_per_event']:g} | "
                          f"{r['utilisation']} | {r['fixed_cycles']} |")
+        lines.append("")
+    if "snn_system" in entries:
+        lines += ["## Accelerator system: one network on one core and on meshes", "",
+                  "A 64-32-24-10 fully connected network (B_W 4, B_V 12), 16 input events "
+                  "per timestep, on cores of the `ice40` preset (128 x 32 macros): one "
+                  "`snn_core`, then `snn_system` meshes with the mapper's default plan. "
+                  "Verilator, host port without gaps, output always ready; cycles from a "
+                  "timestep's first host word to its last end marker. Timesteps run in "
+                  "lockstep, so stages do not overlap: more cores help by splitting layers.",
+                  "", "| system | cores | where the layers run | cycles/timestep | speedup |",
+                  "|---|---|---|---|---|"]
+        for r in entries["snn_system"]:
+            lines.append(f"| {r['system']} | {r['cores']} | {'; '.join(r['layers'])} | "
+                         f"{r['cycles_per_timestep']} | {r['speedup']} |")
         lines.append("")
     if "snn_core_fpga" in entries:
         macro = {(r["preset"], r["target"]): r for key in ("cim_fpga_ice40", "cim_fpga_flexspim")

@@ -210,7 +210,8 @@ def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> 
         np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
     layers = [(f"{index} on core {part.core}" + (
         f" (channels {part.channels.start}..{part.channels.stop - 1})"
-        if len(part.channels) < network.shapes[index][0] else ""),
+        if index == part.layers[-1] and len(part.channels) < network.shapes[index][0]
+        else ""),
         plan.stationarity, -(-plan.groups // plan.chunk))
         for part in smap.parts for index, plan in zip(part.layers, part.mapping.plans)]
     return RunResult(spikes, counts, int(np.argmax(counts)), layers, cycles, counters)

@@ -56,6 +56,8 @@ def test_program_dry_run_and_errors(tmp_path, capsys):
     assert exit_.value.code == 2
     with pytest.raises(boards.BoardError, match="designs are"):
         boards.bridge_params("icebreaker", "gpu", 12_000_000)
+    with pytest.raises(boards.BoardError, match="design 'snn' has no ice40 version"):
+        boards.bridge_params("icebreaker", "snn", 12_000_000)
 
 
 def test_combined_design_exposes_every_core():

@@ -71,8 +71,7 @@ def test_cli_runs_a_mesh_on_the_golden_model(saved):
     out = json.loads(result.stdout)
     assert out["counts"] == expected_counts(net, events).tolist()
     assert out["spikes"] == [sorted(step[-1]) for step in reference(net, events).spikes]
-    # The default plan uses every core.
-    assert all(out["counters"][f"core{c}.core.layers"] > 0 for c in range(4))
+    assert out["counters"]["core0.core.layers"] > 0 and "core0.link.sent" in out["counters"]
 
 
 @pytest.mark.parametrize("mesh", [(1, 2), (2, 2)])
