@@ -17,14 +17,17 @@ from pathlib import Path
 TARGETS = {
     "ice40-up5k": dict(synth="synth_ice40", pnr="nextpnr-ice40",
                        args=["--up5k", "--package", "sg48", "--pcf-allow-unconstrained"],
-                       freq_mhz=48, luts=("SB_LUT4",), ffs=("SB_DFF",), brams=("SB_RAM40_4K",)),
+                       freq_mhz=48, luts=("SB_LUT4",), ffs=("SB_DFF",), brams=("SB_RAM40_4K",),
+                       logic=("ICESTORM_LC", 5280, {"SB_LUT4": 1})),
     "ecp5-25f": dict(synth="synth_ecp5", pnr="nextpnr-ecp5",
                      args=["--25k", "--package", "CABGA381"],
-                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",)),
+                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",),
+                     logic=("TRELLIS_COMB", 24288, {"LUT4": 1, "CCU2C": 2})),
     # The ULX3S's bigger part: for what does not fit the 25F.
     "ecp5-85f": dict(synth="synth_ecp5", pnr="nextpnr-ecp5",
                      args=["--85k", "--package", "CABGA381"],
-                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",)),
+                     freq_mhz=100, luts=("LUT4",), ffs=("TRELLIS_FF",), brams=("DP16KD",),
+                     logic=("TRELLIS_COMB", 83640, {"LUT4": 1, "CCU2C": 2})),
 }
 
 
@@ -147,6 +150,7 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
               f"{CLASSIC_ABC_ECP5['before']}; {CLASSIC_ABC_ECP5['after']} -json netlist.json; "
               f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     try:
+        _fits(out_dir, spec)
         _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
               "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
              out_dir, "nextpnr.log", pnr_timeout_s)
@@ -158,6 +162,16 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     report = read_report(out_dir, target, top, freq_mhz, synth)
     stamp.write_text(json.dumps({"key": key, "synth": synth}, indent=1) + "\n")
     return report
+
+
+def _fits(out_dir: Path, spec: dict) -> None:
+    """Raises DoesNotFit when the netlist has more logic than the part, before placement:
+    nextpnr-ecp5 places a design at 170 % of the part for an hour before it gives up."""
+    kind, available, weights = spec["logic"]
+    cells = json.loads((out_dir / "stat.json").read_text())["design"]["num_cells_by_type"]
+    used = sum(weight * cells.get(cell, 0) for cell, weight in weights.items())
+    if used > available:
+        raise DoesNotFit(f"does not fit: {kind} {used}/{available}", {kind: (used, available)})
 
 
 def read_report(out_dir: Path, target: str, top: str, freq_mhz: float, synth: str) -> Report:

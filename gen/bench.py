@@ -371,7 +371,9 @@ def bench_boards(work: Path, quick: bool) -> list[dict]:
     out = Path("bench/fpga")
     out.mkdir(parents=True, exist_ok=True)
     for board in boards.BOARDS:
-        for design in boards.DESIGNS:
+        for design, (_, presets) in boards.DESIGNS.items():
+            if boards.board(board).family not in presets:
+                continue                            # e.g. no accelerator fits an iCE40
             try:
                 report = boards.build(board, design, work / "boards")
             except FlowError as failed:

@@ -119,3 +119,17 @@ def test_place_and_route_past_its_time_limit_is_a_flow_error(tmp_path):
     with pytest.raises(flow.FlowError, match=r"nextpnr-ice40 did not finish in [\d.e-]+ min"):
         flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out", pnr_timeout_s=0.05)
     assert not (tmp_path / "out" / "build.json").exists()
+
+
+def test_a_design_larger_than_the_part_stops_before_placement(tmp_path, monkeypatch):
+    """More logic than the part holds is reported as DoesNotFit right after synthesis (real
+    yosys; the part made tiny), without running the placer, and remembered for the netlist."""
+    design = tiny_bench_design(tmp_path)
+    tiny = dict(flow.TARGETS["ice40-up5k"], logic=("ICESTORM_LC", 5, {"SB_LUT4": 1}))
+    monkeypatch.setitem(flow.TARGETS, "ice40-up5k", tiny)
+    with pytest.raises(flow.DoesNotFit, match=r"ICESTORM_LC \d+/5") as too_big:
+        flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
+    assert too_big.value.usage["ICESTORM_LC"][1] == 5
+    assert not (tmp_path / "out" / "nextpnr.log").exists()
+    with pytest.raises(flow.DoesNotFit):                    # the cached verdict
+        flow.build(design, "bench_top", "ice40-up5k", tmp_path / "out")
