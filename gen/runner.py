@@ -135,21 +135,31 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
     cycles = None
     if sim != "golden":
         spikes_rtl, cycles, measured = _run_rtl(sim, core, network, mapping, events)
-        if spikes_rtl != spikes:
-            raise RuntimeError("the RTL's output spikes differ from the golden model's: "
-                               f"{spikes_rtl} against {spikes}")
-        for name, value in counters.items():
-            if measured[name] != value:
-                raise RuntimeError(f"the RTL's counter {name} is {measured[name]}, the "
-                                   f"golden model's {value}")
-        counters = measured
-    outputs = network.shapes[-1]
-    counts = np.zeros(int(np.prod(outputs)), dtype=np.int64)
-    for step in spikes:
-        np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
+        counters = _checked(spikes_rtl, spikes, measured, counters)
+    counts = _counts(network, spikes)
     layers = [(plan.layer, plan.stationarity, -(-plan.groups // plan.chunk))
               for plan in mapping.plans]
     return RunResult(spikes, counts, int(np.argmax(counts)), layers, cycles, counters)
+
+
+def _checked(spikes_rtl, spikes, measured: dict, counters: dict) -> dict:
+    """The RTL's counters, once its spikes and deterministic counters equal the model's."""
+    if spikes_rtl != spikes:
+        raise RuntimeError("the RTL's output spikes differ from the golden model's: "
+                           f"{spikes_rtl} against {spikes}")
+    for name, value in counters.items():
+        if measured[name] != value:
+            raise RuntimeError(f"the RTL's counter {name} is {measured[name]}, the golden "
+                               f"model's {value}")
+    return measured
+
+
+def _counts(network, spikes) -> np.ndarray:
+    """Spikes per output neuron over the run."""
+    counts = np.zeros(int(np.prod(network.shapes[-1])), dtype=np.int64)
+    for step in spikes:
+        np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
+    return counts
 
 
 def _run_rtl(sim, core, network, mapping, events):
@@ -197,17 +207,8 @@ def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> 
     if sim != "golden":
         spikes_rtl, cycles, measured = _run_system_rtl(sim, system, smap, network, events,
                                                        load)
-        if spikes_rtl != spikes:
-            raise RuntimeError("the RTL's output spikes differ from the golden model's: "
-                               f"{spikes_rtl} against {spikes}")
-        for name, value in counters.items():
-            if measured[name] != value:
-                raise RuntimeError(f"the RTL's counter {name} is {measured[name]}, the "
-                                   f"golden model's {value}")
-        counters = measured
-    counts = np.zeros(int(np.prod(network.shapes[-1])), dtype=np.int64)
-    for step in spikes:
-        np.add.at(counts, np.asarray(step, dtype=np.int64), 1)
+        counters = _checked(spikes_rtl, spikes, measured, counters)
+    counts = _counts(network, spikes)
     layers = [(f"{index} on core {part.core}" + (
         f" (channels {part.channels.start}..{part.channels.stop - 1})"
         if index == part.layers[-1] and len(part.channels) < network.shapes[index][0]
