@@ -32,7 +32,7 @@ from .params.cim_macro import Counter
 from .params.snn import PRESETS, TIMING_COUNTERS, CoreCounter, SnnCoreParams
 from .params.snn_system import LinkCounter, SnnSystemParams
 from .snn_host import load_program, parse_readout, read_program, step_program
-from .system_mapper import map_system
+from .system_mapper import layer_events, map_system
 
 SIMULATORS = ("golden", "icarus", "verilator")
 TESTBENCH = "cimforge.verif.snn.tb_run"
@@ -190,8 +190,9 @@ def _named(macro, core, timing: bool = True) -> dict:
 
 
 def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> RunResult:
-    """`run` on `snn_system`: the default plan on every core of the mesh."""
-    smap = map_system(network, system, stationarity)
+    """`run` on `snn_system`: the default plan for these events (`layer_events`)."""
+    # The plan is chosen for these inputs: each layer's events from the reference.
+    smap = map_system(network, system, stationarity, events=layer_events(network, events))
     load = system_host.load_program(system, smap)       # checks the descriptors fit
     for step in events:
         if len(step) > system.core_params.queue_depth:

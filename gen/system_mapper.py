@@ -17,7 +17,7 @@ cores in an order the mesh decides, and in saturate mode the order changes the r
 from dataclasses import replace
 from math import prod
 
-from .golden.network import Conv2d, Network, Neurons
+from .golden.network import Conv2d, Network, Neurons, reference
 from .mapper import MappingError, _spike_transform, descriptors, map_network
 from .params.snn_system import Part, SnnSystemParams, SystemMapping
 
@@ -26,27 +26,39 @@ ACTIVITY = 0.25        # the share of a layer's inputs the estimate assumes spik
 MAX_ENUMERATED = 12    # up to this many weighted layers, every cut into stages is tried
 
 
-def estimate(part: Part) -> float:
+def layer_events(network: Network, events: list) -> list[float]:
+    """Events each weighted layer takes per timestep, on average, for input `events` (the
+    layer-level reference's spikes): what `default_plan` can estimate with instead of
+    ACTIVITY."""
+    spikes = reference(network, events).spikes
+    counts = [sum(map(len, events))] + [sum(len(step[k]) for step in spikes)
+                                        for k in range(len(network.weighted) - 1)]
+    return [count / max(1, len(events)) for count in counts]
+
+
+def estimate(part: Part, events: list[float] | None = None) -> float:
     """Cycles of one timestep on the part's core, roughly: ACCs (S_V slices each, an os
-    operand's LOAD too) for ACTIVITY of each layer's inputs, a fenced FIRE per membrane group,
-    chunk LOADs and STOREs; what `default_plan` compares plans by."""
+    operand's LOAD too) for `events` per weighted layer of the part (default: ACTIVITY of its
+    inputs), a fenced FIRE per membrane group, chunk LOADs and STOREs; what `default_plan`
+    compares plans by."""
     total = 0.0
-    for index, plan in zip(part.network.weighted, part.mapping.plans):
+    for k, (index, plan) in enumerate(zip(part.network.weighted, part.mapping.plans)):
         layer = part.network.layers[index]
         taps = 1.0
         if isinstance(layer, Conv2d):
             taps = prod(layer.weight.shape[2:]) / prod(layer.stride)
         acc = plan.s_v + (plan.s_w if plan.stationarity == "os" else 0)
-        events = ACTIVITY * prod(part.network.shape_in(index))
-        total += events * taps * plan.channel_groups * acc + plan.groups * FENCE_CYCLES
+        taken = ACTIVITY * prod(part.network.shape_in(index)) if events is None else events[k]
+        total += taken * taps * plan.channel_groups * acc + plan.groups * FENCE_CYCLES
         if not plan.resident:
             total += 3 * plan.groups * plan.s_v
     return total
 
 
-def default_plan(network: Network, system: SnnSystemParams,
-                 stationarity: str = "hs-min") -> list[tuple[int, int]]:
-    """The plan with the fewest estimated cycles per timestep (`estimate`; the stages run one
+def default_plan(network: Network, system: SnnSystemParams, stationarity: str = "hs-min",
+                 events: list[float] | None = None) -> list[tuple[int, int]]:
+    """The plan with the fewest estimated cycles per timestep (`estimate`, with `events` per
+    weighted layer when given, e.g. `layer_events` of the inputs to run; the stages run one
     after the other, a stage as slow as its slowest part): every cut of the weighted layers
     into stages that fit (the layers in order when there are more than MAX_ENUMERATED), the
     spare cores then given one by one to the one-layer stage they speed up most. Raises the
@@ -59,7 +71,8 @@ def default_plan(network: Network, system: SnnSystemParams,
         if key not in cache:
             try:
                 parts = _stage_parts(network, system, stationarity, first, count, n)
-                cache[key] = max(estimate(p) for p in parts)
+                taken = None if events is None else events[first:first + count]
+                cache[key] = max(estimate(p, taken) for p in parts)
             except MappingError:
                 cache[key] = None
         return cache[key]
@@ -127,11 +140,12 @@ def _slice(layer, channels: range):
 
 
 def map_system(network: Network, system: SnnSystemParams, stationarity: str = "hs-min",
-               plan: list | None = None) -> SystemMapping:
+               plan: list | None = None, events: list[float] | None = None) -> SystemMapping:
     """Places `network` on `system`'s cores by `plan` ((weighted layers, cores) per stage;
-    `default_plan` when None). Raises `MappingError` naming the layer and the limit."""
+    `default_plan` with `events` when None). Raises `MappingError` naming the layer and the
+    limit."""
     weighted = network.weighted
-    plan = default_plan(network, system, stationarity) if plan is None else list(plan)
+    plan = default_plan(network, system, stationarity, events) if plan is None else list(plan)
     if sum(count for count, _ in plan) != len(weighted) or \
             any(count < 1 or n < 1 or (n > 1 and count > 1) for count, n in plan):
         raise MappingError(f"plan {plan}: needs (layers, cores) stages covering the "
