@@ -176,7 +176,8 @@ class SystemMapping:
 
 
 PRESETS = {
-    # Two cores of the snn_core `ice40` preset (128 x 32 macros): tests and first use.
+    # One and two cores of the snn_core `ice40` preset (128 x 32 macros): tests, first use.
+    "1x1": SnnSystemParams(rows=1, cols=1, core="ice40"),
     "1x2": SnnSystemParams(rows=1, cols=2, core="ice40"),
     # Four such cores: the 2 x 2 system for the ECP5.
     "ecp5": SnnSystemParams(rows=2, cols=2, core="ice40"),
