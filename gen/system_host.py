@@ -101,3 +101,40 @@ def parse_readouts(smap: SystemMapping, outs: list[Out]) -> dict:
         links = [o.data for o in outs if o.core == part.core and o.kind == SystemOut.LINK]
         result[part.core] = (parse_readout(part.mapping, rdata), links)
     return result
+
+
+def run(write, read, system: SnnSystemParams, smap: SystemMapping, events,
+        patience: int = 1000) -> tuple[list, dict]:
+    """Loads `smap`, runs `events` (flat input addresses per timestep, in lockstep) and reads
+    every core back, through `write(word)` and `read()` (the next output word, or None when
+    none came in time): a board's UART bridge (`fpga.host.Bridge`: `bridge.write(0, word)`,
+    `bridge.read(0)`) or a simulation. Returns the host's spikes per timestep (sorted) and
+    `parse_readouts`. A read that stays empty `patience` times in a row is an error."""
+    def next_out(what):
+        for _ in range(patience):
+            value = read()
+            if value is not None:
+                return parse_out(system, value)
+        raise RuntimeError(f"{what}: no output word after {patience} reads")
+
+    for value in load_program(system, smap):
+        write(value)
+    spikes = []
+    for t, step in enumerate(events):
+        for value in step_program(system, smap, step):
+            write(value)
+        got, ends = [], 0
+        while ends < ends_per_step(smap):
+            out = next_out(f"timestep {t}")
+            if out.kind != SystemOut.SPIKE:
+                raise RuntimeError(f"timestep {t}: unexpected output word {out}")
+            end, address = spike_of(system, out)
+            ends += end
+            if not end:
+                got.append(address)
+        spikes.append(sorted(got))
+    outs = []
+    for value in read_program(system, smap):     # one answer per word: read as it comes
+        write(value)
+        outs.append(next_out("readout"))
+    return spikes, parse_readouts(smap, outs)

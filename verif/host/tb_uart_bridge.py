@@ -3,7 +3,8 @@
 
 * end_to_end: the same host code as on a board. LFSR bank: seed, then noise words equal to the
   golden model's. RACA: load a random network, run inferences, read prediction and votes,
-  equal to the golden model's.
+  equal to the golden model's. Accelerator system: load a small network, run timesteps, read
+  every counter and membrane back (`system_host.run`), equal to the golden model's.
 * fuzzing: random requests, corrupted ones (a flipped bit anywhere), truncated ones, junk
   between them; every reply's status and length and, at the end, every counter equal the
   protocol model's (`protocol.ParserModel`); a good request works after each bad one.
@@ -34,13 +35,12 @@ async def start(dut):
 @cocotb.test()
 async def end_to_end(dut):
     params, args, rng, port = await start(dut)
-    if params.design == "lfsr_bank":
-        await bridge(_lfsr_session)(params, port, rng)
-    else:
-        await bridge(_raca_session)(params, args, port, rng)
+    session = {"lfsr_bank": _lfsr_session, "raca": _raca_session,
+               "snn_system": _snn_session}[params.design]
+    await bridge(session)(params, args, port, rng)
 
 
-def _lfsr_session(params, port, rng):
+def _lfsr_session(params, args, port, rng):
     from cimforge.golden.lfsr import LfsrBankModel
     host = Bridge(port)
     info = host.info()
@@ -92,6 +92,35 @@ def _raca_session(params, args, port, rng):
                                               f"{list(result.counts)}"
         assert reg(Reg.PREDICTION) == result.prediction
     # Nothing is left to read: READ answers TIMEOUT (None), it does not hang.
+    assert host.read(0) is None
+
+
+def _snn_session(params, args, port, rng):
+    """A small network on the accelerator system, loaded, run and read back through the
+    bridge by `system_host.run` (what a board's host runs), against the golden model."""
+    import numpy as np
+    from cimforge.golden.network import Linear, Network
+    from cimforge.golden.snn_system import SystemModel
+    from cimforge.params.snn_system import LinkCounter
+    from cimforge.system_host import run
+    from cimforge.system_mapper import map_system
+    from cimforge.verif.snn.stimulus import check_readout, neurons, random_events, weights
+    system = params.core_params()
+    np_rng = np.random.default_rng(rng.getrandbits(32))
+    net = Network((6,), [Linear(weights(np_rng, (4, 6), 4), neurons(np_rng, 4, 4, 8, "wrap")),
+                         Linear(weights(np_rng, (3, 4), 4), neurons(np_rng, 3, 4, 8, "wrap"))])
+    events = random_events(np_rng, net, args.get("steps", 2))
+    smap = map_system(net, system, "ws")
+    host = Bridge(port)
+    spikes, readouts = run(lambda word: host.write(0, word), lambda: host.read(0), system,
+                           smap, events)
+    model = SystemModel(system, smap)
+    want = model.run(events)
+    assert spikes == want.spikes, f"spikes {spikes}, model {want.spikes}"
+    for part in smap.parts:
+        readout, links = readouts[part.core]
+        check_readout(readout, model.models[part.core], part.mapping, f"core {part.core}: ")
+        assert links == [model.links[part.core][c] for c in LinkCounter]
     assert host.read(0) is None
 
 

@@ -12,10 +12,17 @@ FAST = dict(clk_hz=1_000_000, baud=125_000, timeout=64, byte_timeout_bits=16)
 CONFIGS = {
     "lfsr": UartBridgeParams(design="lfsr_bank", preset="default", **FAST),
     "raca": UartBridgeParams(design="raca", preset="ice40", **FAST),
+    "snn": UartBridgeParams(design="snn_system", preset="1x1", **FAST),
 }
+
+
+# The fuzzer's protocol model takes every write as accepted: true of the LFSR bank and RACA,
+# not of the accelerator, which holds a random command (a STEP, say) while it works.
+FUZZED = ("lfsr", "raca")
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_uart_bridge(sim, name):
     harness.run(sim, CONFIGS[name], MODULE, name="tb_uart_bridge",
+                testcase=None if name in FUZZED else "end_to_end",
                 args={"requests": 40, "inferences": 2})
