@@ -3,6 +3,7 @@ contract in `cimforge.params.snn_system`, model in `cimforge.golden.snn_system`.
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ...params.snn_system import SnnSystemParams, SystemOut, Target
@@ -62,10 +63,11 @@ class SnnSystem(wiring.Component):
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"link_{x}_{y}"] = link
             m.submodules[f"commands_{x}_{y}"] = commands
-            wiring.connect(m, link.inject, getattr(mesh, f"inject_{x}_{y}"))
+            # Register slices between core, link and mesh: no valid/ready path crosses them.
+            _slice(m, f"inject_slice_{x}_{y}", link.inject, getattr(mesh, f"inject_{x}_{y}"))
             wiring.connect(m, getattr(mesh, f"eject_{x}_{y}"), link.eject)
-            wiring.connect(m, core.spike, link.spike)
-            wiring.connect(m, link.command, commands.inputs[1])
+            _slice(m, f"spike_slice_{x}_{y}", core.spike, link.spike)
+            _slice(m, f"command_slice_{x}_{y}", link.command, commands.inputs[1])
             wiring.connect(m, commands.out, core.host)
             sinks += [(Target.CORE, index, commands.inputs[0]), (Target.LINK, index, link.config)]
             answer(3 * index, link.to_host, index, SystemOut.SPIKE, link.to_host.payload)
@@ -101,3 +103,14 @@ class SnnSystem(wiring.Component):
             with m.If(self.host.valid):
                 m.d.sync += words.eq(words + 1)
         return m
+
+
+def _slice(m: Module, name: str, source, sink) -> None:
+    """`source` -> `sink` through a two-entry FIFO (`SyncFIFOBuffered`): one transfer per cycle,
+    valid and ready both leave flip-flops."""
+    width = len(source.payload.as_value())
+    m.submodules[name] = buffer = SyncFIFOBuffered(width=width, depth=2)
+    m.d.comb += [buffer.w_stream.valid.eq(source.valid), source.ready.eq(buffer.w_stream.ready),
+                 buffer.w_stream.payload.eq(source.payload),
+                 sink.valid.eq(buffer.r_stream.valid), buffer.r_stream.ready.eq(sink.ready),
+                 sink.payload.eq(buffer.r_stream.payload)]
