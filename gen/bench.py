@@ -425,6 +425,14 @@ def fpga_cells(r: dict) -> str:
             f"{r['constraint_mhz']} | {'yes' if r['met'] else 'no'}")
 
 
+def unfit_outcome(r: dict) -> str:
+    """What a build that produced no numbers says: the cells it lacked, or the tool's error."""
+    if "error" in r:
+        return f"failed: {r['error'].splitlines()[0]}"
+    over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
+    return f"does not fit: {over}"
+
+
 def board_cells(r: dict) -> list[str]:
     """One board build's table cells (or its failure)."""
     if "error" in r:
@@ -498,9 +506,7 @@ def render_markdown(results: dict) -> str:
         for r in cim_fpga:
             seed = f", seed {r['seed']}" if "seed" in r else ""
             if not r.get("fits", True):
-                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
-                outcome = (f"does not fit: {over}" if "error" not in r else
-                           f"failed: {r['error'].splitlines()[0]}")
+                outcome = unfit_outcome(r)
                 lines.append(f"| cim_macro/{r['preset']} ({r['params']['rows']}x"
                              f"{r['params']['cols']}{lanes(r)}{seed}) | {r['target']} | {outcome} "
                              f"| | | | | |")
@@ -556,8 +562,7 @@ def render_markdown(results: dict) -> str:
                   "| preset | target | LUT4 | FF | BRAM | Fmax (MHz) |", "|---|---|---|---|---|---|"]
         for r in entries["snn_system_fpga"]:
             if not r.get("fits", True):
-                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
-                lines.append(f"| {r['preset']} | {r['target']} | does not fit: {over} | | | |")
+                lines.append(f"| {r['preset']} | {r['target']} | {unfit_outcome(r)} | | | |")
                 continue
             lines.append(f"| {r['preset']} | {r['target']} | {r['lut4']} | {r['ff']} | "
                          f"{r['bram']} | {r['fmax_mhz']} |")
@@ -576,9 +581,7 @@ def render_markdown(results: dict) -> str:
             alone = macro.get(({"small": None}.get(r["preset"], r["preset"]), r["target"]))
             beside = f"{alone['lut4']}, {alone['fmax_mhz']}" if alone else ""
             if not r.get("fits", True):
-                over = ", ".join(f"{k} {u}/{a}" for k, (u, a) in r.get("over", {}).items())
-                outcome = (f"does not fit: {over}" if "error" not in r else
-                           f"failed: {r['error'].splitlines()[0]}")
+                outcome = unfit_outcome(r)
                 lines.append(f"| {r['preset']} | {size} | {r['target']} | {outcome} | | | | "
                              f"{beside} |")
                 continue
