@@ -10,7 +10,7 @@ import numpy as np
 
 from .blocks import get
 from .fpga.bench_rows import fpga_rows
-from .golden.raca import RacaModel, cycles, mix_seed
+from .golden.raca import RacaModel, cycles, image_seed
 from .raca_workload import golden_accuracy, load_dataset, load_network, network_path, preset_params
 from .verif import harness
 from .verif.raca.stimulus import stats_params
@@ -21,7 +21,7 @@ RTL_IMAGES = 100
 
 def bench_accuracy(work: Path, quick: bool) -> list[dict]:
     """Test-split accuracy of the shipped networks: the deterministic float network and the
-    golden model (bit-exact with the RTL) for each T; image k seeded with mix_seed(k)."""
+    golden model (bit-exact with the RTL) for each T; image k seeded with k."""
     rows = []
     for name in ("digits", "mnist"):
         with np.load(network_path(name)) as data:
@@ -75,7 +75,7 @@ def bench_cycles(work: Path, quick: bool) -> list[dict]:
             model = RacaModel(params)
             for t in ACCURACY_T:
                 counts = [cycles(params, net, x, model.infer(net, x, t,
-                                                             mix_seed(k, params.lfsr_length)))
+                                                             image_seed(k, params.lfsr_length)))
                           for k, x in enumerate(data.x_test[:10 if quick else 50])]
                 rows.append({"dataset": name, "sizes": net.sizes,
                              "tile_cols": params.tile_cols, "samples": t,
@@ -115,7 +115,7 @@ def bench_golden_speed(work: Path, quick: bool) -> list[dict]:
             start = time.perf_counter()
             sops = 0
             for k, x in enumerate(images):
-                result = model.infer(net, x, t, mix_seed(k, params.lfsr_length))
+                result = model.infer(net, x, t, image_seed(k, params.lfsr_length))
                 sops += int(x.sum()) * net.sizes[1]       # layer 0 once per inference
                 for h, acts in enumerate(result.hidden):
                     sops += int(acts.sum()) * net.sizes[h + 2]

@@ -8,7 +8,7 @@ from pathlib import Path
 from .blocks import BLOCKS
 from .emit import emit
 from .golden.lfsr import LfsrBankModel
-from .golden.raca import RacaModel, mix_seed
+from .golden.raca import RacaModel, image_seed
 from .raca_workload import DatasetMissing, load_dataset, load_network
 from .verif import harness
 
@@ -70,7 +70,7 @@ def raca_demo(out: Path, images: int = 4, samples: int = 8) -> int:
     model = RacaModel(params)
     for r in json.loads(record.read_text())["images"]:
         votes = model.infer(net, data.x_test[r["image"]], samples,
-                            mix_seed(r["image"], params.lfsr_length)).counts
+                            image_seed(r["image"], params.lfsr_length)).counts
         print(f"   image {r['image']}: label {r['label']}, RTL predicts {r['prediction']} "
               f"(votes {' '.join(map(str, r['counts']))}; model "
               f"{'same' if list(votes) == r['counts'] else 'DIFFERS'}), {r['cycles']} cycles")

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .blocks import get
-from .golden.raca import MAX_SHIFT, Network, RacaModel, mix_seed
+from .golden.raca import MAX_SHIFT, Network, RacaModel, image_seed
 from .params.raca import RacaParams
 
 DATASETS = {
@@ -190,13 +190,13 @@ def train_and_save(name: str, epochs: int | None = None,
 
 def golden_accuracy(name: str, samples: list[int], images: int | None = None,
                     base_seed: int = 0) -> dict[int, float]:
-    """Accuracy on the test split for each T, image k seeded with mix_seed(k, base_seed)."""
+    """Accuracy on the test split for each T, image k seeded with base_seed + k."""
     params = preset_params(name)
     data = load_dataset(name)
     net = load_network(name)
     model = RacaModel(params)
     x, y = data.x_test[:images], data.y_test[:images]
-    seeds = [mix_seed(k, params.lfsr_length, base_seed) for k in range(len(x))]
+    seeds = [image_seed(k, params.lfsr_length, base_seed) for k in range(len(x))]
     return {t: float(np.mean(model.predict(net, x, t, seeds) == y)) for t in samples}
 
 

@@ -13,8 +13,10 @@ The contract (also in README, "RACA control plane"):
 * **Noise.** One transfer per neuron per sample on the noise stream, in the order: sample,
   layer, neuron. A transfer carries `noise_words` uniform B-bit words (gauss_terms for the
   gauss form, else 1); the output layer uses word 0. The built-in source is an `lfsr_bank`
-  (width B, lanes = noise_words, length = lfsr_length) reseeded with the SEED register at every
-  START, so word k of transfer t is lane k's t-th word after that seed (`cimforge.golden.lfsr`).
+  (width B, lanes = noise_words, length = lfsr_length) reseeded at every START with
+  whiten(SEED) (`cimforge.params.lfsr_bank.whiten`, a nonlinear permutation, so any seeds,
+  0, 1, 2, ... included, give unrelated noise), so word k of transfer t is lane k's t-th word
+  after that seed (`cimforge.golden.lfsr`). An external noise source gets the whitened seed.
 * **Hidden neuron** (n_{l+1} of them, in index order), by the generation-time form:
   sigmoid: fire iff u < P[c], P[c] = round(2^B sigmoid(c 2^-F)), so P(fire) = P[c] / 2^B;
   threshold: fire iff c >= TH[u], TH[u] = the least c with u < P[c] (2^(Z-1) if none): the same
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..params.lfsr_bank import LfsrBankParams
+from ..params.lfsr_bank import WHITEN_ROUNDS, LfsrBankParams, whiten
 from ..params.raca import MAX_SHIFT, Op, RacaParams, Reg
 from ..params.raca_tables import gauss_table, gumbel_table, sigmoid_table, threshold_table
 from ..params.wire import ceil_div
@@ -226,7 +228,8 @@ class RacaModel:
 
     def noise(self, net: Network, samples: int, seed: int) -> np.ndarray:
         """The built-in source's transfers for one inference, (transfers, noise_words)."""
-        return self.bank.words(seed, self.transfers(net, samples)).astype(np.int64)
+        state_seed = whiten(seed, self.params.lfsr_length)
+        return self.bank.words(state_seed, self.transfers(net, samples)).astype(np.int64)
 
     def fire(self, z_shifted: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Hidden decisions for table arguments z' (..., n) and noise words (..., n, K)."""
@@ -274,28 +277,23 @@ class RacaModel:
                          for x, seed in zip(images, seeds)])
 
 
-def mix_seed(index: int, length: int, base: int = 0) -> int:
-    """A well-mixed `length`-bit seed for inference number `index` (splitmix64 finaliser).
-
-    Seeds that differ only in their low bits give LFSR states whose first output words are
-    equal (a word is mostly the top bits of the state), so consecutive integers make poor
-    per-image seeds; hosts should seed image k with mix_seed(k)."""
-    z = (index + base + 1) * 0x9E3779B97F4A7C15 % (1 << 64)
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 % (1 << 64)
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EB % (1 << 64)
-    return (z ^ (z >> 31)) >> (64 - length)
+def image_seed(index: int, length: int, base: int = 0) -> int:
+    """The SEED of inference number `index`: base + index, wrapped to `length` bits. Plain
+    consecutive seeds are fine: the core whitens every seed before it reaches the LFSRs."""
+    return (base + index) % (1 << length)
 
 
 def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -> int:
     """Busy cycles of an inference whose noise is never late (the CYCLES register; with late
-    noise, CYCLES = this + NOISE_WAIT). 2 to check the START and send the seed, 1 per sample
+    noise, CYCLES = this + NOISE_WAIT). 2 to check the START and send the seed, WHITEN_ROUNDS
+    to whiten it, 1 per sample
     to count its vote, and per sample and layer: 1 setup;
     per column tile (all tiles of layer 0 on the first sample only) 1 bias read + 1 + per scan
     chunk 1 + max(active inputs, 1), + 2 to finish the last addition; one per neuron drained
     and 2 for the last writes; then one per neuron sampled + 4."""
     sw, tc = params.scan_width, params.tile_cols
     samples = len(result.winners)
-    total = 2 + samples
+    total = 2 + WHITEN_ROUNDS + samples
     for t in range(samples):
         acts = np.asarray(x)
         for l, n_out in enumerate(net.sizes[1:]):

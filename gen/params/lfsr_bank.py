@@ -47,6 +47,40 @@ def lane_state(seed: int, lane: int, length: int) -> int:
     return state or 1
 
 
+# Seed whitening (the RACA core applies it on its way to the bank). The LFSR is linear, so
+# states that differ in a few bits give streams that differ by a sparse, fixed pattern: seeds
+# 0, 1, 2, ... would give nearly the same noise. `whiten` is a nonlinear permutation of L-bit
+# words (add-rotate-xor rounds, one per clock in hardware), so nearby seeds land far apart and
+# distinct seeds still give distinct states.
+WHITEN_ROUNDS = 8
+WHITEN_GAMMA = 0xBF58476D1CE4E5B9
+
+
+def whiten_shifts(length: int) -> tuple[int, int]:
+    """(a, b) of a round at `length` bits: y = (x + k)(1 + 2^a) mod 2^L; x' = y ^ (y >> b)."""
+    return (length + 2) // 3, (length + 1) // 2
+
+
+def whiten_constant(round_: int, length: int) -> int:
+    """Round `round_`'s constant k (the top `length` bits of (round + 1) * WHITEN_GAMMA)."""
+    return (((round_ + 1) * WHITEN_GAMMA) % (1 << 64)) >> (64 - length)
+
+
+def whiten_round(x: int, round_: int, length: int) -> int:
+    a, b = whiten_shifts(length)
+    mask = (1 << length) - 1
+    y = (x + whiten_constant(round_, length)) & mask
+    y = (y + (y << a)) & mask                   # times an odd number: a bijection
+    return y ^ (y >> b)                         # a bijection too (b >= 1)
+
+
+def whiten(seed: int, length: int) -> int:
+    """The state seed the RACA core sends to its noise bank for SEED = `seed`."""
+    for round_ in range(WHITEN_ROUNDS):
+        seed = whiten_round(seed, round_, length)
+    return seed
+
+
 def step_map(poly: int) -> tuple[int, ...]:
     """The one-step map s -> x*s mod p, as the images of the unit vectors."""
     length = poly.bit_length() - 1

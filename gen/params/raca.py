@@ -207,7 +207,7 @@ class RacaParams(Params):
             rw("layers", Reg.LAYERS, self.max_layers, "weight layers of the network",
                init=self.max_layers),
             rw("samples", Reg.SAMPLES, self.max_samples, "T: samples per inference", init=1),
-            rw("seed", Reg.SEED, (1 << self.lfsr_length) - 1, "noise seed, sent at START",
+            rw("seed", Reg.SEED, (1 << self.lfsr_length) - 1, "noise seed (whitened at START)",
                lo=0),
             ro("prediction", Reg.PREDICTION, max(1, (self.max_classes - 1).bit_length()),
                "the last inference's class"),

@@ -36,6 +36,7 @@ from .accumulators import TileAccumulators
 from .commands import RacaCommands
 from .neuron import RacaNeuron
 from .registers import RacaRegisters
+from .seed_whitener import SeedWhitener
 from .votes import VoteTally
 
 
@@ -55,7 +56,8 @@ class RacaCore(wiring.Component):
     * `rdata` (out): READ_REG and READ_ACT answers, in command order;
     * `noise` (in): one transfer per neuron per sample (`noise_words` words of `noise_bits`);
       the core waits for late noise and counts the cycles (NOISE_WAIT);
-    * `seed` (out): the SEED register, once at every START, for the noise source;
+    * `seed` (out): the SEED register whitened (`SeedWhitener`), once at every START, for
+      the noise source;
     * `busy` (out): an inference is running.
     """
 
@@ -110,6 +112,8 @@ class RacaCore(wiring.Component):
                      a_wr.en.eq(commands.act_write.en), a_rd.addr.eq(commands.act_read.addr),
                      commands.act_read.data.eq(a_rd.data)]
         m.submodules.votes = votes = VoteTally(p)
+        m.submodules.whitener = whitener = SeedWhitener(p.lfsr_length)
+        wiring.connect(m, whitener.whitened, wiring.flipped(self.seed))
 
         layers, samples, seed, sizes, shifts = (regs.layers, regs.samples, regs.seed, regs.size,
                                                 regs.shift)
@@ -212,8 +216,8 @@ class RacaCore(wiring.Component):
                     m.next = "SEED"
 
             with m.State("SEED"):
-                m.d.comb += [self.seed.valid.eq(1), self.seed.payload.eq(seed)]
-                with m.If(self.seed.ready):
+                m.d.comb += [whitener.raw.valid.eq(1), whitener.raw.payload.eq(seed)]
+                with m.If(whitener.raw.ready):
                     m.next = "LAYER"
 
             with m.State("LAYER"):

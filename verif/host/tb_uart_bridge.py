@@ -61,7 +61,7 @@ def _lfsr_session(params, args, port, rng):
 
 
 def _raca_session(params, args, port, rng):
-    from cimforge.golden.raca import Op, RacaModel, Reg, command, mix_seed, program, run_commands
+    from cimforge.golden.raca import Op, RacaModel, Reg, command, image_seed, program, run_commands
     from cimforge.verif.raca.stimulus import random_input, random_network
     core = params.core_params()
     host = Bridge(port)
@@ -81,7 +81,7 @@ def _raca_session(params, args, port, rng):
     model = RacaModel(core)
     for i in range(args.get("inferences", 2)):
         x = random_input(net.sizes[0], rng)
-        samples, seed = rng.randint(1, 6), mix_seed(i, core.lfsr_length, 77)
+        samples, seed = rng.randint(1, 6), image_seed(i, core.lfsr_length, 77)
         for word in run_commands(core, x, samples, seed):
             host.write(0, word)
         while reg(Reg.STATUS) & 1:

@@ -2,7 +2,7 @@
 
 * firing_curve: a hidden layer whose neurons have only a bias (W = 0, input inactive), at
   `points` table arguments from -9 to +9 (x 2^F, the ends beyond the table's clamp), 4 neurons
-  per point; `inferences` inferences of T = 1 with mixed seeds, each hidden layer read back.
+  per point; `inferences` inferences of T = 1 with consecutive seeds (1000, 1001, ...), each hidden layer read back.
   Each point's firing frequency must lie in the binomial band (4.5 sigma) around the exact
   table probability, and near the ideal curve (sigmoid, or Phi(x / 1.702) for the gauss form).
 * wta_frequencies: one output layer (logits = biases), T = `wta_samples`; the vote counts
@@ -23,7 +23,7 @@ from cimforge.golden.raca import (
     Reg,
     command,
     firing_probability,
-    mix_seed,
+    image_seed,
     program,
     run_commands,
     winner_distribution,
@@ -62,7 +62,7 @@ async def firing_curve(dut):
     runs = args.get("inferences", 200)
     words = -(-hidden // p.scan_width)
     for k in range(runs):
-        seed = mix_seed(k, p.lfsr_length, 1000)
+        seed = image_seed(k, p.lfsr_length, 1000)
         result = model.infer(net, x, 1, seed)
         if noise is not None:
             noise.need = result.transfers
@@ -102,7 +102,7 @@ async def wta_frequencies(dut):
     await host.send(program(p, net))
     samples = min(args.get("wta_samples", 2000), p.max_samples)
     x = np.zeros(1, np.int64)
-    seed = mix_seed(0, p.lfsr_length, 2000)
+    seed = image_seed(0, p.lfsr_length, 2000)
     result = RacaModel(p).infer(net, x, samples, seed)
     if noise is not None:
         noise.need = result.transfers

@@ -16,7 +16,7 @@ from cimforge.golden.raca import (
     Reg,
     command,
     cycles,
-    mix_seed,
+    image_seed,
     program,
     run_commands,
 )
@@ -55,7 +55,7 @@ async def test_images(dut):
     record = []
     for k in range(args["images"]):
         x, label = data.x_test[k], int(data.y_test[k])
-        seed = mix_seed(k, params.lfsr_length, args.get("base_seed", 0))
+        seed = image_seed(k, params.lfsr_length, args.get("base_seed", 0))
         for samples in choices:
             result = model.infer(net, x, samples, seed)
             if noise is not None:

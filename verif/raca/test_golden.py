@@ -12,6 +12,7 @@ from cimforge.params import ParamError
 from cimforge.params import raca_tables as tables
 from cimforge.params.raca import RacaParams
 from cimforge.verif import seeds
+from scipy import stats
 
 
 @pytest.mark.parametrize("bits,frac", [(4, 0), (8, 4), (10, 6), (12, 8)])
@@ -129,14 +130,14 @@ def test_model_matches_a_direct_loop():
 
 def test_cycle_model_by_hand():
     """One layer, 2 classes, 1 tile, 3 inputs (2 active) in one scan chunk, T = 2:
-    check + seed 2; sample 0: layer setup 1, bias 1, scan 1 + (1 + 2), finish 2, drain 2 + 2,
+    check + seed 2, whitening 8; sample 0: layer setup 1, bias 1, scan 1 + (1 + 2), finish 2, drain 2 + 2,
     sample 2 + 4, vote 1; sample 1: setup 1, sample 2 + 4, vote 1."""
     params = RacaParams(max_layers=1, max_inputs=3, max_classes=2, tile_rows=4, tile_cols=2,
                         scan_width=4)
     net = Network([np.ones((3, 2), np.int64)], [np.zeros(2, np.int64)], [0])
     x = np.array([1, 0, 1])
     result = RacaModel(params).infer(net, x, 2, 1)
-    assert raca.cycles(params, net, x, result) == 2 + (1 + 1 + 4 + 2 + 4 + 6 + 1) + (1 + 6 + 1)
+    assert raca.cycles(params, net, x, result) == 2 + 8 + (1 + 1 + 4 + 2 + 4 + 6 + 1) + (1 + 6 + 1)
 
 
 def test_network_checks():
@@ -170,13 +171,59 @@ def test_bad_parameters():
         RacaParams(scan_width=16, tile_rows=8)
 
 
-def test_mix_seed_spreads_consecutive_indices():
-    seeds = [raca.mix_seed(k, 32) for k in range(1000)]
-    assert len(set(seeds)) == 1000 and max(seeds) < 1 << 32
-    # The first noise words of consecutive mixed seeds look uniform.
-    model = RacaModel(RacaParams())
-    first = np.array([model.bank.words(s, 1)[0, 0] for s in seeds])
-    assert 100 < np.mean(first) < 156 and len(np.unique(first)) > 200
+@pytest.mark.parametrize("length", [8, 11, 16])
+def test_whitening_is_a_permutation(length):
+    """Exhaustively: distinct seeds give distinct bank seeds (no two inferences share noise)."""
+    from cimforge.params.lfsr_bank import whiten
+    assert sorted(whiten(x, length) for x in range(1 << length)) == list(range(1 << length))
+
+
+CONSECUTIVE = 2000
+
+
+def test_consecutive_seeds_give_independent_winners():
+    """The noisy WTA over fixed logits, one sample per inference, seeds 0, 1, 2, ...: the
+    winners follow the tables' exact distribution (chi-square), and successive inferences
+    agree no more often than independent draws would (sum of p^2)."""
+    params = RacaParams()
+    logits = np.array([0.0, 0.5, 1.0, 1.5, -1.0, 2.0, 0.5, 0.0, 1.0, -0.5])
+    biases = np.round(logits * (1 << params.frac_bits)).astype(np.int64)
+    net = Network([np.zeros((1, len(biases)), np.int64)], [biases], [0])
+    model, x = RacaModel(params), np.zeros(1, np.int64)
+    winners = np.array([model.infer(net, x, 1, seed).prediction for seed in range(CONSECUTIVE)])
+    exact = raca.winner_distribution(params, biases)
+    counts = np.bincount(winners, minlength=len(biases))
+    chi = stats.chisquare(counts, CONSECUTIVE * exact)
+    assert chi.pvalue > 1e-3, f"winners {counts.tolist()} vs {np.round(exact * CONSECUTIVE)}"
+    same = int(np.sum(winners[1:] == winners[:-1]))
+    p_same, n = float(np.sum(exact ** 2)), CONSECUTIVE - 1
+    assert abs(same - n * p_same) <= 4.5 * math.sqrt(n * p_same * (1 - p_same)), \
+        f"successive seeds picked the same class {same}/{n} times, independent: {p_same:.3f}"
+
+
+def test_consecutive_seeds_give_independent_neurons():
+    """32 hidden neurons at P = 0.5 (bias 0), one sample per inference, seeds 0, 1, 2, ...:
+    every neuron fires at its rate and is uncorrelated with itself at the next seed and with
+    its neighbour at the same seed (4.5 sigma bands)."""
+    params, hidden = RacaParams(), 32
+    net = Network([np.zeros((1, hidden), np.int64), np.zeros((hidden, 2), np.int64)],
+                  [np.zeros(hidden, np.int64), np.zeros(2, np.int64)], [0, 0])
+    assert float(raca.firing_probability(params, np.array([0]))[0]) == 0.5
+    model, x = RacaModel(params), np.zeros(1, np.int64)
+    fired = np.array([model.infer(net, x, 1, seed).hidden[0][0] for seed in range(CONSECUTIVE)],
+                     dtype=float)
+    n, band = CONSECUTIVE, 4.5
+    rates = fired.mean(axis=0)
+    assert np.all(np.abs(rates - 0.5) <= band * 0.5 / math.sqrt(n)), \
+        f"firing rates {np.round(rates, 3).tolist()}"
+    centred = fired - rates
+    scale = np.sqrt((centred ** 2).mean(axis=0))
+    lag1 = (centred[1:] * centred[:-1]).mean(axis=0) / scale ** 2
+    across = (centred[:, 1:] * centred[:, :-1]).mean(axis=0) / (scale[1:] * scale[:-1])
+    assert np.all(np.abs(lag1) <= band / math.sqrt(n)), \
+        f"lag-1 correlation across seeds {np.round(lag1, 3).tolist()}"
+    assert np.all(np.abs(across) <= band / math.sqrt(n)), \
+        f"neighbour correlation {np.round(across, 3).tolist()}"
 
 
 def test_shipped_networks_fit_their_presets_and_classify():
