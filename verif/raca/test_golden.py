@@ -226,6 +226,22 @@ def test_consecutive_seeds_give_independent_neurons():
         f"neighbour correlation {np.round(across, 3).tolist()}"
 
 
+@pytest.mark.parametrize("bits,frac,sigmoid_error,softmax_tv", [
+    (6, 2, 0.0075, 0.032), (8, 4, 0.0020, 0.0078), (10, 6, 0.0005, 0.0021)])
+def test_tables_distance_from_exact_curves(bits, frac, sigmoid_error, softmax_tv):
+    """The figures the README quotes: P(fire) within 2^-(B+1) of sigmoid, the WTA's winner
+    distribution near softmax in total variation."""
+    params = RacaParams(noise_bits=bits, frac_bits=frac)
+    half = 1 << (frac + 3)
+    c = np.arange(-half, half)
+    error = np.abs(raca.firing_probability(params, c) - 1 / (1 + np.exp(-c / (1 << frac))))
+    assert error.max() <= min(sigmoid_error, 2.0 ** -(bits + 1) + 1e-12)
+    z = np.round(np.array([0.0, 0.5, 1.0, 1.5, -1.0, 2.0, 0.5]) * (1 << frac)).astype(np.int64)
+    softmax = np.exp(z / (1 << frac)) / np.exp(z / (1 << frac)).sum()
+    tv = 0.5 * np.abs(raca.winner_distribution(params, z) - softmax).sum()
+    assert tv <= softmax_tv
+
+
 def test_shipped_networks_fit_their_presets_and_classify():
     for name in ("digits", "mnist"):
         params = get("raca").configure(name)
