@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from amaranth.sim import Simulator
 
-from . import bench_raca
+from . import bench_cim, bench_raca
 from .blocks import get
 from .fpga import boards
 from .fpga.bench_rows import FPGA_TARGETS, fpga_rows
@@ -82,7 +82,6 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
     counter (less WAITS, the read's own wait for the last slices) over the 2N events is kept as
     a cross-check. Lane width = B_W (a weight is one row) or the widest lane the macro allows,
     widened where the membrane would take more than max_slices rows."""
-    dut = CimMacro(params)
     runs, results = [], []
     for b_w, b_v, saturate in widths:
         width = lane_width(params, b_w, b_v)
@@ -95,45 +94,14 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
     acc = encode(params, Op.ACC, params.rows // 2, 0)
     busy, waits = encode(params, Op.COUNTER, Counter.BUSY), encode(params, Op.COUNTER, Counter.WAITS)
 
-    async def testbench(ctx):
-        cycle, reads = 0, []
-
-        async def tick():
-            nonlocal cycle
-            if ctx.get(dut.rdata.valid):               # rdata.ready is held high
-                reads.append((cycle, ctx.get(dut.rdata.payload)))
-            await ctx.tick()
-            cycle += 1
-
-        async def send(words) -> list[int]:
-            """Offers `words` back to back; the cycle each one was accepted."""
-            accepted = []
-            ctx.set(dut.cmd.valid, 1)
-            for word in words:
-                ctx.set(dut.cmd.payload.as_value(), word)
-                while not ctx.get(dut.cmd.ready):
-                    await tick()
-                accepted.append(cycle)
-                await tick()
-            ctx.set(dut.cmd.valid, 0)
-            return accepted
-
-        async def read(count: int) -> list[tuple[int, int]]:
-            while len(reads) < count:
-                await tick()
-            got = reads[:count]
-            del reads[:count]
-            return got
-
-        ctx.set(dut.rdata.ready, 1)
-        ctx.set(dut.spike.ready, 1)
+    async def testbench(ports):
         for b_w, b_v, saturate, lanes, n, setup in runs:
             span = {}
             for count in (events, 2 * events):
-                await send(setup + [busy])             # configure, clear, and drain
-                await read(1)
-                first = (await send([acc] * count + [busy, waits]))[0]
-                (done, busy_count), (_, wait_count) = await read(2)
+                await ports.send(setup + [busy])             # configure, clear, and drain
+                await ports.read(1)
+                first = (await ports.send([acc] * count + [busy, waits]))[0]
+                (done, busy_count), (_, wait_count) = await ports.read(2)
                 span[count] = done - first
             port = (span[2 * events] - span[events]) / events
             counted = (busy_count - wait_count) / (2 * events)
@@ -143,10 +111,7 @@ def measure_cim_cycles(params, widths, events: int) -> list[dict]:
                             "fixed_cycles": span[events] - events * port,
                             "busy_cycles_per_event": counted})
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(testbench)
-    sim.run()
+    bench_cim.simulate(params, testbench)
     return results
 
 
@@ -394,6 +359,7 @@ BENCHMARKS = {
     "lfsr_bank_fpga": bench_lfsr_fpga,
     "lfsr_bank_golden": bench_lfsr_golden,
     "cim_cycles": bench_cim_cycles,
+    "cim_ops": bench_cim.bench_cim_ops,
     "cim_fpga_ice40": bench_cim_fpga("ice40", FPGA_TARGETS),
     "cim_fpga_tinyodin": bench_cim_fpga("tinyodin", ("ecp5-25f",), seeds=(1, 2, 3)),
     "cim_fpga_flexspim": bench_cim_fpga("flexspim", ("ecp5-25f", "ecp5-85f")),
@@ -493,6 +459,8 @@ def render_markdown(results: dict) -> str:
                          f"{r['fixed_cycles']:g} | "
                          f"{'n/a' if busy is None else f'{busy:.3g}'} | {note} |")
         lines.append("")
+    if "cim_ops" in entries:
+        lines += bench_cim.render_ops(entries["cim_ops"])
     cim_fpga = [r for key in ("cim_fpga_ice40", "cim_fpga_tinyodin", "cim_fpga_flexspim")
                 for r in entries.get(key, [])]
     if cim_fpga:

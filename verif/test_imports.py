@@ -70,8 +70,8 @@ def imports_of(name: str, path: Path) -> set[str]:
 GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
 
 
-COMMANDS = ("cimforge.cli", "cimforge.bench", "cimforge.bench_raca", "cimforge.demo",
-            "cimforge.runner")
+COMMANDS = ("cimforge.cli", "cimforge.bench", "cimforge.bench_cim", "cimforge.bench_raca",
+            "cimforge.demo", "cimforge.runner")
 
 
 def is_test(name: str) -> bool:

@@ -77,8 +77,16 @@ class CimMacroParams(Params):
     max_lane: int = param(16, "widest lane in columns (0 or >= cols: the whole row); carries "
                               "and lane broadcasts take ceil(log2(max_lane)) levels",
                           lo=0, hi=1024)
-    cmd_depth: int = param(8, "command queue depth", lo=2, hi=1024)
-    rdata_depth: int = param(4, "read-data queue depth (STORE/COUNTER results)", lo=2, hi=64)
+    cmd_depth: int = param(8, "command queue depth; 3 or more for one command per clock (a "
+                              "full queue takes no write, even in a cycle it is read)",
+                           lo=2, hi=1024)
+    rdata_depth: int = param(5, "read-data queue depth (STORE/COUNTER results); 5 for one "
+                                "STORE per clock with a ready reader, d < 5 gives d per 5 cycles",
+                             lo=2, hi=64)
+    fire_queue: int = param(2, "fired-lane masks that may wait for the spike serializer: with "
+                               "1 or more a FIRE need not wait for the spikes of the one before "
+                               "(back-to-back FIREs of n slices: 2n cycles, 3 at n = 1); with "
+                               "0 it does (n + 6 cycles)", lo=0, hi=8)
     counter_width: int = param(32, "bits per performance counter", lo=8, hi=64)
 
     def check(self):
@@ -155,14 +163,18 @@ PRESETS = {
     # in 2-column lanes, 64-bit in 8-column ones), since every slice bit is two configuration
     # planes of flip-flops across the row. 20-bit counters (24 left 2 of the UP5K's 5280 logic
     # cells free).
+    # The short queues halve the rates at the port: one command per 2 cycles, one STORE per
+    # 2.5, a FIRE waits for the spikes of the one before (n + 6 cycles for n slices).
     "ice40": CimMacroParams(rows=128, cols=32, max_slices=8, max_lane=8, cmd_depth=2,
-                            rdata_depth=2, counter_width=20),
+                            rdata_depth=2, fire_queue=0, counter_width=20),
     # Half as wide: fits an iCEBreaker together with the UART bridge.
     "icebreaker": CimMacroParams(rows=128, cols=16, max_slices=16, max_lane=8, cmd_depth=2,
-                                 rdata_depth=2, counter_width=16),
+                                 rdata_depth=2, fire_queue=0, counter_width=16),
     # tinyODIN's layer (256 neurons x 256 inputs, 4-bit weights, 12-bit membranes): 64 lanes of
     # 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3 membrane rows + threshold
     # rows. Lanes up to 4 columns, tinyODIN's weight width (8-bit weights take two slices, at
     # the same SOP/cycle), so the column logic fits an ECP5-25F.
-    "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4),
+    # The read-data queue stays at 4 (a STORE per 1.25 cycles): at 5, beside the fire queue,
+    # the macro took 24 629 of the 25F's 24 288 logic cells.
+    "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4, rdata_depth=4),
 }

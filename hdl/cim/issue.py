@@ -55,8 +55,9 @@ class IssueStage(wiring.Component):
     * `head`: the decoded command stream (`decoded_layout`);
     * `walk_length`, `last_start`, `saturate`, `config_settled`, `modes_ok`: the active
       configuration and the shadow's state (`MacroConfig`);
-    * `rdata_room`, `spikes_idle`, `counts_settled`, `drained`: room for one more read-out, no
-      spikes pending, the column counts landed, no slice in stages R, F or B;
+    * `rdata_room`, `spikes_idle`, `mask_room`, `counts_settled`, `drained`: room for one
+      more read-out, no spikes pending, room for one more FIRE's mask, the column counts
+      landed, no slice in stages R, F or B;
     * `any_overflow`: a lane overflowed in the last slice of an ACC walk (saturate mode);
     * `issue` (out, `issued_layout`): what enters stage R this cycle;
     * `read_addr` (out): the two rows to read this cycle (membrane; weight or threshold);
@@ -77,6 +78,7 @@ class IssueStage(wiring.Component):
             "modes_ok": In(1),
             "rdata_room": In(1),
             "spikes_idle": In(1),
+            "mask_room": In(1),
             "counts_settled": In(1),
             "drained": In(1),
             "any_overflow": In(1),
@@ -176,9 +178,9 @@ class IssueStage(wiring.Component):
                     with m.Else():
                         drop()
                 with m.If(is_op(Op.FIRE)):
-                    # Even a FIRE out of bounds waits for the spikes of the one before: taking
-                    # a command then never waits for the bounds check (an adder's carry).
-                    with m.If(~self.spikes_idle):
+                    # Even a FIRE out of bounds waits for room for its mask: taking a command
+                    # then never waits for the bounds check (an adder's carry).
+                    with m.If(~self.mask_room):
                         wait()
                     with m.Elif(fits(a) & fits(b)):
                         m.d.comb += [take.eq(1), self.fire.eq(1)]

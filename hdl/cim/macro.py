@@ -12,7 +12,8 @@ Four-stage pipeline, one row slice per clock, each stage a component of its own:
   rows read; the result is registered for stage B.
 * **Execute** (stage B) runs the column datapath (`CimColumns`) and writes the membrane slice
   back; it also does LOAD writes, STORE/COUNTER read-outs and the `MacroCounters` updates, so
-  every command's effects land in order. FIRE's fired lanes go to the `SpikeSerializer`.
+  every command's effects land in order. FIRE's fired lanes go to the `SpikeSerializer` through a queue of
+  `fire_queue` masks, so back-to-back FIREs need not wait for each other's spikes.
 
 The array has one write port and two read ports. A row read up to three cycles before a write
 to it lands would be stale, so stage F forwards: back-to-back ACCs on the same membrane rows,
@@ -109,11 +110,26 @@ class CimMacro(wiring.Component):
         reserved = Signal(range(p.rdata_depth + 1))
         m.d.sync += reserved.eq(reserved + reads(issue.issue.late)
                                 - (self.rdata.valid & self.rdata.ready))
+        # FIREs issued whose fired-lane mask the serializer has not taken yet. With a mask
+        # queue (`fire_queue` > 0) a FIRE may issue while earlier spikes still go out; it waits
+        # only when every slot is promised. (A FIRE walks for at least two cycles, so the
+        # count has caught up by the next one.) Without, it waits for `spikes_idle`.
+        fired = Signal()                  # stage B: a FIRE's `columns.fired` is ready
+        masks_owed = Signal(range(max(p.fire_queue, 1) + 1))
+        if p.fire_queue:
+            m.submodules.masks = masks = SyncFIFO(width=cols, depth=p.fire_queue)
+            to_serializer = masks.r_rdy & serializer.idle
+            m.d.comb += [masks.w_en.eq(fired), masks.w_data.eq(columns.fired),
+                         masks.r_en.eq(to_serializer), serializer.mask.eq(masks.r_data)]
+        else:
+            to_serializer = fired
+            m.d.comb += serializer.mask.eq(columns.fired)
+        m.d.comb += serializer.load.eq(to_serializer)
+        m.d.sync += masks_owed.eq(masks_owed + issue.fire - to_serializer)
         # No spike pending, as of the previous cycle (a FIRE keeps the walk busy for at least
-        # that long, and `fire_pending` covers it until its spikes are in the serializer).
-        fire_pending = Signal()
+        # that long, and `masks_owed` covers it until its spikes are in the serializer).
         spikes_idle = Signal()
-        m.d.sync += spikes_idle.eq(serializer.idle & ~fire_pending)
+        m.d.sync += spikes_idle.eq(serializer.idle & (masks_owed == 0))
         # Column counts are a popcount of every column: a pipelined adder tree, a few cycles
         # behind stage B. COUNTER and CLEAR wait until no slice is on its way to the counters,
         # so a read sees every slice before it.
@@ -128,6 +144,7 @@ class CimMacro(wiring.Component):
             issue.modes_ok.eq(config.modes_ok),
             issue.rdata_room.eq(reserved < p.rdata_depth),
             issue.spikes_idle.eq(spikes_idle),
+            issue.mask_room.eq(masks_owed < p.fire_queue if p.fire_queue else spikes_idle),
             issue.counts_settled.eq(drained & ~Cat(*counting).any()),
             issue.drained.eq(drained),
             issue.any_overflow.eq(columns.any_overflow),
@@ -158,11 +175,7 @@ class CimMacro(wiring.Component):
         m.d.sync += b_load.eq(at_f.late == Late.LOAD)
 
         # -- stage B: execute --------------------------------------------------------------
-        load_spikes = (at_b.step == Step.RESET) & (at_b.slice == 0)
-        with m.If(issue.fire):
-            m.d.sync += fire_pending.eq(1)
-        with m.If(load_spikes):
-            m.d.sync += fire_pending.eq(0)
+        m.d.comb += fired.eq((at_b.step == Step.RESET) & (at_b.slice == 0))
         m.d.comb += [
             columns.config.eq(config.config),
             columns.saturate.eq(config.saturate),
@@ -176,8 +189,6 @@ class CimMacro(wiring.Component):
             array.write_addr.eq(at_b.row),
             array.write_data.eq(columns.wdata),
             array.write_en.eq(writes(at_b)),
-            serializer.load.eq(load_spikes),
-            serializer.mask.eq(columns.fired),
         ]
 
         # Stage-A events land three cycles late, in step with stage B: a CLEAR (in stage B)

@@ -11,9 +11,11 @@ from cimforge.verif.cim.stimulus import busy_readout, expected, program
 from cimforge.verif.stream_rules import checked
 
 CONFIGS = [
-    CimMacroParams(rows=40, cols=24, max_slices=32, max_lane=0, cmd_depth=2, rdata_depth=2),
+    CimMacroParams(rows=40, cols=24, max_slices=32, max_lane=0, cmd_depth=2, rdata_depth=2,
+                   fire_queue=0),
     CimMacroParams(rows=64, cols=37, max_slices=16, max_lane=5, cmd_depth=4, counter_width=16),
-    CimMacroParams(rows=33, cols=8, max_slices=32, max_lane=3, cmd_depth=3, rdata_depth=3),
+    CimMacroParams(rows=33, cols=8, max_slices=32, max_lane=3, cmd_depth=3, rdata_depth=3,
+                   fire_queue=1),
     CimMacroParams(rows=24, cols=1, max_slices=8),
 ]
 
@@ -95,6 +97,27 @@ def test_counters_read_right_after_slices():
     model, rdata, _ = simulate(params, cmds, seeds.rng("counters"), gap=0, stall=0)
     assert rdata == model.rdata
     assert min(model.rdata[::4]) > 0, "the reads after a slice op must see non-zero counts"
+
+
+@pytest.mark.parametrize("fire_queue", [0, 1, 2, 3])
+def test_back_to_back_fires_under_spike_backpressure(fire_queue):
+    """FIREs back to back over membranes that fire most lanes while the spike port stalls
+    often: the masks wait in the queue, and every FIRE's spikes leave in order."""
+    from cimforge.golden.cim import LayerConfig, modes_for
+    params = CimMacroParams(rows=32, cols=12, max_slices=4, max_lane=4, fire_queue=fire_queue)
+    rng = seeds.rng("back-to-back-fires", fire_queue)
+    config = LayerConfig(modes_for([4, 4, 4], params.cols), 4, 8)
+    cmds = [encode(params, *c) for c in config.commands(params)]
+    rows = list(range(0, 20, 2))                  # two-slice membranes; threshold rows 24, 25
+    for row in rows:
+        cmds += [encode(params, Op.LOAD, row + s, 0, rng.getrandbits(params.cols))
+                 for s in range(2)]
+    cmds += [encode(params, Op.FIRE, row, 24) for row in rows for _ in range(2)]
+    cmds += [encode(params, Op.COUNTER, Counter.SPIKES)]
+    model, rdata, spikes = simulate(params, cmds, rng, gap=0, stall=0.7)
+    assert len(model.spikes) > 2 * len(rows), "membranes too quiet"
+    assert spikes == model.spikes
+    assert rdata == model.rdata
 
 
 def test_acc_right_after_commit():
