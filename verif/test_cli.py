@@ -29,6 +29,10 @@ def test_gen_writes_verilog_and_metadata(tmp_path):
     assert "module lfsr_bank" in verilog and "m_axis_noise_tdata" in verilog
     meta = json.loads((tmp_path / "lfsr_bank.json").read_text())
     assert meta["interface"]["members"]["m_axis_noise_tdata"]["width"] == 2 * 4
+    assert meta["clock"]["port"] == "clk" and meta["reset"]["port"] == "rst"
+    assert "input clk;" in verilog and "input rst;" in verilog
+    assert meta["generator"]["block"] == "lfsr_bank" and meta["generator"]["preset"] is None
+    assert meta["generator"]["params"]["lanes"] == 2
     params = json.loads((tmp_path / "lfsr_bank.params.json").read_text())
     assert params == {"block": "lfsr_bank", "width": 4, "lanes": 2, "length": 16,
                       "reset_seed": 0}
