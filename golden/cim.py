@@ -90,6 +90,11 @@ def lanes_of(modes) -> list[tuple[int, int]]:
 def modes_for(widths: list[int], cols: int, gaps: list[int] | None = None) -> np.ndarray:
     """A mode vector with lanes of the given widths, from column 0 up, `gaps[i]` standby
     columns before lane i; the rest of the row standby."""
+    if any(int(w) < 1 for w in widths):
+        raise ValueError(f"lane widths must be at least 1 column, got {list(widths)}")
+    if gaps is not None and (len(gaps) != len(widths) or any(int(g) < 0 for g in gaps)):
+        raise ValueError(f"gaps must be one count >= 0 per lane, got {list(gaps)} for "
+                         f"{len(widths)} lanes")
     modes = np.zeros(cols, dtype=np.uint8)
     c = 0
     for i, width in enumerate(widths):
@@ -166,6 +171,15 @@ class LayerConfig:
         """Rows (S_max x cols bits) holding one `bits`-bit value per lane, sign-extended; rows
         of a lane beyond its own slice count are zero."""
         values = np.asarray(values, dtype=np.int64)
+        if values.shape != (len(self.lanes),):
+            raise ValueError(f"pack takes one value per lane ({len(self.lanes)}), got shape "
+                             f"{values.shape}")
+        if bits < 1:
+            raise ValueError(f"bits = {bits}; a value takes at least 1 bit")
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        if (values < lo).any() or (values > hi).any():
+            raise ValueError(f"values {values.tolist()} do not fit in {bits}-bit two's "
+                             f"complement ({lo}..{hi})")
         n = max(self.slices(bits, m - l + 1) for l, m in self.lanes)
         rows = np.zeros((n, len(self.modes)), dtype=np.uint8)
         for (lsb, msb), value in zip(self.lanes, values):

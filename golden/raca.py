@@ -182,8 +182,30 @@ def program(params: RacaParams, net: Network) -> list[int]:
     return cmds
 
 
+def check_run(params: RacaParams, x, samples: int, seed: int, inputs: int | None = None):
+    """One inference's run-time values against what the hardware takes: T in the SAMPLES
+    register's range, the seed in SEED's `lfsr_length` bits, `x` a binary vector of `inputs`
+    (at most `max_inputs`) entries. Returns `x` as an integer array."""
+    if not 1 <= samples <= params.max_samples:
+        raise ValueError(f"samples (T) = {samples} is out of range; the SAMPLES register takes "
+                         f"1..{params.max_samples}")
+    if not 0 <= seed < 1 << params.lfsr_length:
+        raise ValueError(f"seed = {seed} is out of range; the SEED register takes "
+                         f"0..{(1 << params.lfsr_length) - 1} (lfsr_length = "
+                         f"{params.lfsr_length} bits)")
+    x = np.asarray(x)
+    limit = params.max_inputs if inputs is None else inputs
+    if x.ndim != 1 or len(x) > limit or (inputs is not None and len(x) != inputs):
+        raise ValueError(f"x has shape {x.shape}; expected a vector of "
+                         f"{'at most ' if inputs is None else ''}{limit} inputs")
+    if not np.isin(x, (0, 1)).all():
+        raise ValueError("x must be binary (0/1): the core's inputs are spikes")
+    return x.astype(np.int64)
+
+
 def run_commands(params: RacaParams, x: np.ndarray, samples: int, seed: int) -> list[int]:
     """Commands that load one input vector and start an inference."""
+    x = check_run(params, x, samples, seed)
     cmds = [command(params, Op.WRITE_ACT, a, d) for a, d in input_words(params, x).items()]
     cmds += [command(params, Op.WRITE_REG, Reg.SAMPLES, samples),
              command(params, Op.WRITE_REG, Reg.SEED, seed),
@@ -245,7 +267,7 @@ class RacaModel:
               noise: np.ndarray | None = None) -> Inference:
         """One inference of binary input `x`; `noise` replaces the built-in LFSR source."""
         net.check(self.params)
-        x = np.asarray(x, dtype=np.int64)
+        x = check_run(self.params, x, samples, seed, inputs=net.sizes[0])
         if noise is None:
             noise = self.noise(net, samples, seed)
         sizes = net.sizes

@@ -147,3 +147,17 @@ def test_layer_config_errors():
     with pytest.raises(ValueError, match="at most max_lane = 8"):
         LayerConfig(modes_for([9], 16), 4, 8).commands(CimMacroParams(rows=32, cols=16,
                                                                       max_lane=8))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda c: c.pack([5000] * 3, 4), r"do not fit in 4-bit two's complement \(-8..7\)"),
+    (lambda c: c.pack([1, 2], 4), r"one value per lane \(3\)"),
+    (lambda c: c.pack([0] * 3, 0), "at least 1 bit"),
+    (lambda c: modes_for([-3], 64), "at least 1 column"),
+    (lambda c: modes_for([4, 4], 64, [1]), "one count >= 0 per lane"),
+    (lambda c: modes_for([4], 64, [-1]), "one count >= 0 per lane"),
+])
+def test_bad_layer_values_are_clear_errors(call, message):
+    config = LayerConfig(modes_for([4, 4, 4], 12), 4, 8)
+    with pytest.raises(ValueError, match=message):
+        call(config)

