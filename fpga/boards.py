@@ -23,6 +23,7 @@ from amaranth.lib import io
 
 from ..blocks import get
 from ..params.uart_bridge import UartBridgeParams
+from ..progress import step
 from .flow import CLASSIC_ABC_ECP5, CLASSIC_ABC_NAME, DoesNotFit, FlowError
 
 
@@ -192,7 +193,8 @@ def run_board_flow(board_name: str, design: str, out_dir: Path, seed: int,
     (out_dir / "top.tim").unlink(missing_ok=True)
     plan = platform_for(board_name).prepare(BoardTop(board_name, design), name="top",
                                             nextpnr_opts=f"--seed {seed}", **overrides)
-    plan.execute_local(str(out_dir))
+    with step(f"{board_name}/{design}: yosys, nextpnr, bitstream (seed {seed})"):
+        plan.execute_local(str(out_dir))
 
 
 def yosys_failed(out_dir: Path) -> bool:

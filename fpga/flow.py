@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..progress import step
+
 TARGETS = {
     "ice40-up5k": dict(synth="synth_ice40", pnr="nextpnr-ice40",
                        args=["--up5k", "--package", "sg48", "--pcf-allow-unconstrained"],
@@ -139,21 +141,24 @@ def build(verilog: Path, top: str, target: str, out_dir: Path, *, freq_mhz: floa
     shutil.copy(verilog, out_dir / "design.v")
     synth = spec["synth"]
     try:
-        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
-              f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+        with step(f"{target} {top}: yosys"):
+            _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; {synth} -top {top} "
+                  f"-json netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     except FlowError:
         if target.startswith("ice40"):
             raise
         # See CLASSIC_ABC_ECP5; the report says which flow was used.
         synth = CLASSIC_ABC_NAME
-        _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; synth_ecp5 -top {top} "
-              f"{CLASSIC_ABC_ECP5['before']}; {CLASSIC_ABC_ECP5['after']} -json netlist.json; "
-              f"tee -q -o stat.json stat -json"], out_dir, "yosys.log")
+        with step(f"{target} {top}: yosys (classic ABC)"):
+            _run([tool("yosys"), "-q", "-p", f"read_verilog design.v; synth_ecp5 -top {top} "
+                  f"{CLASSIC_ABC_ECP5['before']}; {CLASSIC_ABC_ECP5['after']} -json "
+                  f"netlist.json; tee -q -o stat.json stat -json"], out_dir, "yosys.log")
     try:
         _fits(out_dir, spec)
-        _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
-              "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed), "--timing-allow-fail"],
-             out_dir, "nextpnr.log", pnr_timeout_s)
+        with step(f"{target} {top}: nextpnr (seed {seed})"):
+            _run([tool(spec["pnr"]), *spec["args"], "--json", "netlist.json", "--report",
+                  "pnr.json", "--freq", str(freq_mhz), "--seed", str(seed),
+                  "--timing-allow-fail"], out_dir, "nextpnr.log", pnr_timeout_s)
     except DoesNotFit as too_big:
         over = {k: v for k, v in too_big.usage.items() if v[0] > v[1]}
         stamp.write_text(json.dumps({"key": key, "synth": synth, "message": str(over),

@@ -32,6 +32,7 @@ from .mapper import lane_width, map_network
 from .params import ParamError
 from .params.lfsr_bank import LfsrBankParams
 from .params.snn import HostOp
+from .progress import steps
 from .runner import run as run_network
 from .snn_host import load_program, step_program
 from .verif import harness
@@ -702,9 +703,9 @@ def run(out: Path, only: list[str] = (), quick: bool = False) -> int:
     path = out / "results.json"
     results = json.loads(path.read_text()) if path.exists() and only else {"entries": {}}
     work = Path("build/bench")
-    for name, function in BENCHMARKS.items():
-        if only and name not in only:
-            continue
+    chosen = [name for name in BENCHMARKS if not only or name in only]
+    for name in steps(chosen, "benchmarks"):
+        function = BENCHMARKS[name]
         print(f"bench {name}")
         results["entries"][name] = function(work, quick)
         save(results, out)            # after every entry: a later failure loses nothing
