@@ -10,7 +10,7 @@ Packets (`tdata` bit layouts, LSB first):
   `dest[(first + i) mod table_entries]`, i = 0..count-1, each (x, y, addr). Every entry makes one
   flit (entry x, y, addr; the event's tag), in entry order; entries naming a core outside the
   mesh are dropped and counted. A neuron beyond the table or with count 0 is dropped and counted
-  (`dropped_empty`). Copies are made at the source (see README for why).
+  (`dropped_empty`). Copies are made at the source (docs/aer-mesh.md says why).
 * table write: data, index, dest (0 head, 1 destination entry), core. Head data = first, count
   (LSB first); destination data = addr, x, y. Dropped and counted (`dropped_table_writes`) if the
   core, the index or a head's first (>= table_entries) or count (> table_entries) is out of range.

@@ -1,6 +1,6 @@
 """Bit-exact model of the FlexSpIM-style CIM macro (`cimforge.hdl.cim.macro`), and its host side.
 
-The contract (also in README, "CIM macro"):
+The contract (also in docs/cim-macro.md):
 
 * **Array.** `rows x cols` bits; rows hold weights, membranes and thresholds alike.
 * **Lanes.** Per column a 2-bit mode: STANDBY (0), LSB (1), PROP (2), MSB (3). A lane is LSB

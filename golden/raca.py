@@ -1,7 +1,7 @@
 """Bit-exact model of the RACA digital control plane (`cimforge.hdl.raca.core`), its tables and
 its host side.
 
-The contract (also in README, "RACA control plane"):
+The contract (also in docs/raca.md):
 
 * **Network.** L weight layers (1..max_layers); sizes n_0 (inputs), n_1..n_{L-1} (hidden),
   n_L (classes). Layer l has signed integer weights W_l (n_l x n_{l+1}, `weight_width` bits),

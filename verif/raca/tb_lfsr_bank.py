@@ -81,7 +81,7 @@ async def reseed_mid_run(dut):
     the latest seed accepted before its cycle (a seed and a word in one cycle: old word)."""
     params, args, model, rng = await start(dut)
     # The bank's contract: a seed restarts every lane at once, so a word offered but stalled
-    # is replaced (an AXI4-Stream violation of the noise stream, recorded in README).
+    # is replaced (an AXI4-Stream violation of the noise stream, recorded in docs/limitations.md).
     sink = StreamSink(dut.clk, bus(dut, "m_axis_noise"), rng=rng, stall=0.3, rules=False)
     seeder = StreamSource(dut.clk, bus(dut, "s_axis_seed"), rng=rng, idle=0.0)
     for _ in range(6):

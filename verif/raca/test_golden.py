@@ -229,7 +229,7 @@ def test_consecutive_seeds_give_independent_neurons():
 @pytest.mark.parametrize("bits,frac,sigmoid_error,softmax_tv", [
     (6, 2, 0.0075, 0.032), (8, 4, 0.0020, 0.0078), (10, 6, 0.0005, 0.0021)])
 def test_tables_distance_from_exact_curves(bits, frac, sigmoid_error, softmax_tv):
-    """The figures the README quotes: P(fire) within 2^-(B+1) of sigmoid, the WTA's winner
+    """The figures docs/raca.md quotes: P(fire) within 2^-(B+1) of sigmoid, the WTA's winner
     distribution near softmax in total variation."""
     params = RacaParams(noise_bits=bits, frac_bits=frac)
     half = 1 << (frac + 3)
