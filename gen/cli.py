@@ -39,7 +39,7 @@ def _cmd_gen(args) -> int:
         raise ParamError(f"--name {args.name!r} is not a Verilog module name (a letter or _, "
                          f"then letters, digits, _ or $); it also names the files in -o")
     params = get(args.block).configure(args.preset, args.param)
-    path = emit(params, Path(args.output), name=args.name)
+    path = emit(params, Path(args.output), name=args.name, waivers=not args.no_waivers)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -125,6 +125,8 @@ def parser() -> argparse.ArgumentParser:
                      help="set a parameter (repeatable); integers take 0x.. too")
     gen.add_argument("-o", "--output", default="build", help="output directory (default build)")
     gen.add_argument("--name", help="top module name (default: the block name)")
+    gen.add_argument("--no-waivers", action="store_true",
+                     help="skip <name>.vlt, the Verilator lint waivers (saves a lint run)")
 
     demo = sub.add_parser("demo", help="emit every block and run the LFSR bank on both "
                                        "simulators against the golden model")

@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import json
+import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from amaranth.back import verilog
 
 from .blocks import get
 from .params import Params
+from .tools import setup_verilator
 
 
 def preset_of(params: Params) -> str | None:
@@ -45,8 +47,57 @@ def metadata(params: Params, top) -> dict:
     return meta
 
 
-def emit(params: Params, out_dir: Path, name: str | None = None) -> Path:
-    """Write `<name>.v` (with `header`), `<name>.json` (`metadata`), `<name>.params.json` and, for
+def fusesoc_core(params: Params, name: str, waivers: bool = False) -> str:
+    """A FuseSoC CAPI2 core file for `<name>.v`, so the IP drops into FuseSoC/Edalize flows
+    (`fusesoc library add`, then `fusesoc run --target=lint cimforge:generated:<name>`)."""
+    version = importlib.metadata.version("cimforge")
+    preset = preset_of(params)
+    return "\n".join([
+        "CAPI=2:",
+        f"name: cimforge:generated:{name}:{version}",
+        f"description: cimforge {params.block}"
+        + (f", preset {preset}" if preset else ", custom parameters")
+        + f" (regenerate with the command in {name}.v's header)",
+        "filesets:",
+        "  rtl:",
+        "    files:",
+        f"      - {name}.v: {{file_type: verilogSource}}",
+        *([f"      - {name}.vlt: {{file_type: vlt}}"] if waivers else []),
+        "targets:",
+        "  default: &default",
+        "    filesets: [rtl]",
+        f"    toplevel: {name}",
+        "  lint:",
+        "    <<: *default",
+        "    default_tool: verilator",
+        "    tools:",
+        "      verilator:",
+        "        mode: lint-only",
+        "        verilator_options: [-Wall]",
+        ""])
+
+
+def verilator_waivers(verilog: Path) -> Path:
+    """`<name>.vlt` beside `verilog`: Verilator's own waivers for every warning of
+    `--lint-only -Wall` on it (Amaranth's output trips width and unused-signal rules), so a
+    lint with the file passes without `-Wno-fatal`. Made by `verilator --waiver-output`."""
+    setup_verilator()
+    waivers = verilog.with_suffix(".vlt")
+    result = subprocess.run(["verilator", "--lint-only", "-Wall", "-Wno-fatal",
+                             "--waiver-output", waivers.name, verilog.name],
+                            cwd=verilog.parent, capture_output=True, text=True)
+    if result.returncode or not waivers.exists():
+        raise RuntimeError(f"verilator --lint-only failed on {verilog}:\n{result.stderr[-2000:]}")
+    # Verilator writes its suggestions commented out; these are the ones we take.
+    text = waivers.read_text().replace("\n// lint_off ", "\nlint_off ")
+    waivers.write_text(text)
+    return waivers
+
+
+def emit(params: Params, out_dir: Path, name: str | None = None, *,
+         waivers: bool = False) -> Path:
+    """Write `<name>.v` (with `header`), `<name>.json` (`metadata`), `<name>.params.json`,
+    `<name>.core` (`fusesoc_core`), with `waivers` `<name>.vlt` (`verilator_waivers`) and, for
     blocks with structured words, `<name>.formats.json` (every field of every `tdata` word:
     offset, width, meaning) into `out_dir`; return the Verilog path. `name` defaults to the
     block name. A block with a register map (RACA) lists it there too, under
@@ -62,6 +113,9 @@ def emit(params: Params, out_dir: Path, name: str | None = None) -> Path:
     meta = metadata(params, top)
     (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
     (out_dir / f"{name}.params.json").write_text(params.as_json() + "\n")
+    if waivers:
+        verilator_waivers(verilog_path)
+    (out_dir / f"{name}.core").write_text(fusesoc_core(params, name, waivers))
     formats = dict(meta["formats"])
     registers = getattr(params, "registers", None)
     if registers:

