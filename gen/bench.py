@@ -707,7 +707,10 @@ def run(out: Path, only: list[str] = (), quick: bool = False) -> int:
     for name in steps(chosen, "benchmarks"):
         function = BENCHMARKS[name]
         print(f"bench {name}")
+        start = time.monotonic()
         results["entries"][name] = function(work, quick)
+        if not quick:
+            results.setdefault("durations_s", {})[name] = round(time.monotonic() - start)
         save(results, out)            # after every entry: a later failure loses nothing
     save(results, out)
     plot(results, out)

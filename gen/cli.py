@@ -54,6 +54,20 @@ def _cmd_bench(args) -> int:
     return run(Path(args.output), only=args.only, quick=args.quick)
 
 
+def bench_listing(results: Path = Path("bench/results.json")) -> str:
+    """The entries of the last results (in the working folder), with how long each took."""
+    try:
+        last = json.loads(results.read_text())
+    except (OSError, ValueError):
+        return "entries: run from the repository to list them (bench/results.json)"
+    durations = last.get("durations_s", {})
+    lines = ["entries (--only NAME; duration of the last full run on this machine class):"]
+    for name in last.get("entries", {}):
+        took = durations.get(name)
+        lines.append(f"  {name:24} {'not timed yet' if took is None else f'{took / 60:.1f} min'}")
+    return "\n".join(lines)
+
+
 def _cmd_run(args) -> int:
     from .golden.network import Network, NetworkError
     from .mapper import MappingError
@@ -133,7 +147,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="build/demo")
 
     bench = sub.add_parser("bench", help="run the benchmarks, write bench/results.json and "
-                                         "bench/RESULTS.md")
+                                         "bench/RESULTS.md", epilog=bench_listing(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     bench.add_argument("-o", "--output", default="bench")
     bench.add_argument("--only", action="append", default=[], help="run only these entries")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")

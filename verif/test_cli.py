@@ -149,3 +149,16 @@ def test_fusesoc_lints_the_generated_core(tmp_path):
                           "cimforge:generated:cim_macro:" + importlib.metadata.version("cimforge")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+
+def test_bench_help_lists_the_entries(tmp_path):
+    from cimforge.cli import bench_listing
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"entries": {"cim_ops": [], "snn_core": []},
+                                   "durations_s": {"cim_ops": 90}}))
+    listing = bench_listing(results)
+    assert "cim_ops                  1.5 min" in listing
+    assert "snn_core                 not timed yet" in listing
+    assert "run from the repository" in bench_listing(tmp_path / "missing.json")
+    shown = cimforge("bench", "--help", cwd=Path(__file__).resolve().parents[1])
+    assert shown.returncode == 0 and "cim_cycles" in shown.stdout
