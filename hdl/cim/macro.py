@@ -118,9 +118,13 @@ class CimMacro(wiring.Component):
         masks_owed = Signal(range(max(p.fire_queue, 1) + 1))
         if p.fire_queue:
             m.submodules.masks = masks = SyncFIFO(width=cols, depth=p.fire_queue)
-            to_serializer = masks.r_rdy & serializer.idle
-            m.d.comb += [masks.w_en.eq(fired), masks.w_data.eq(columns.fired),
-                         masks.r_en.eq(to_serializer), serializer.mask.eq(masks.r_data)]
+            # A mask that finds the queue empty and the serializer idle goes straight in (a
+            # cycle sooner than through the queue, as without one).
+            direct = fired & serializer.idle & ~masks.r_rdy
+            to_serializer = direct | (masks.r_rdy & serializer.idle)
+            m.d.comb += [masks.w_en.eq(fired & ~direct), masks.w_data.eq(columns.fired),
+                         masks.r_en.eq(masks.r_rdy & serializer.idle),
+                         serializer.mask.eq(Mux(masks.r_rdy, masks.r_data, columns.fired))]
         else:
             to_serializer = fired
             m.d.comb += serializer.mask.eq(columns.fired)
