@@ -85,7 +85,7 @@ class CimMacroParams(Params):
                              lo=2, hi=64)
     fire_queue: int = param(2, "fired-lane masks that may wait for the spike serializer: with "
                                "1 or more a FIRE need not wait for the spikes of the one before "
-                               "(back-to-back FIREs of n slices: 2n cycles, 3 at n = 1); with "
+                               "(back-to-back FIREs of n slices: 2n cycles, 2.5 at n = 1); with "
                                "0 it does (n + 6 cycles)", lo=0, hi=8)
     counter_width: int = param(32, "bits per performance counter", lo=8, hi=64)
 
