@@ -83,10 +83,10 @@ class CimMacroParams(Params):
     rdata_depth: int = param(5, "read-data queue depth (STORE/COUNTER results); 5 for one "
                                 "STORE per clock with a ready reader, d < 5 gives d per 5 cycles",
                              lo=2, hi=64)
-    fire_queue: int = param(2, "fired-lane masks that may wait for the spike serializer: with "
-                               "1 or more a FIRE need not wait for the spikes of the one before "
-                               "(back-to-back FIREs of n slices: 2n cycles, 2.5 at n = 1); with "
-                               "0 it does (n + 6 cycles)", lo=0, hi=8)
+    fire_queue: int = param(2, "fired-lane masks that may wait for the spike serializer, so "
+                               "a FIRE need not wait for the spikes of the one before; "
+                               "back-to-back FIREs of n slices take 2n cycles (2.5 at n = 1) "
+                               "with 2, max(2n, n + 4) with 1, n + 6 with 0", lo=0, hi=8)
     counter_width: int = param(32, "bits per performance counter", lo=8, hi=64)
 
     def check(self):
