@@ -68,6 +68,19 @@ def bench_listing(results: Path = Path("bench/results.json")) -> str:
     return "\n".join(lines)
 
 
+class BenchHelp(argparse.Action):
+    """`bench --help`: the usual help, with the entry listing read only when it is asked for
+    (not on every command's start-up)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.epilog = bench_listing()
+        parser.print_help()
+        parser.exit()
+
+
 def _cmd_run(args) -> int:
     from .golden.network import Network, NetworkError
     from .mapper import MappingError
@@ -147,8 +160,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="build/demo")
 
     bench = sub.add_parser("bench", help="run the benchmarks, write bench/results.json and "
-                                         "bench/RESULTS.md", epilog=bench_listing(),
+                                         "bench/RESULTS.md", add_help=False,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("-h", "--help", action=BenchHelp, help="show this help (and the "
+                                                                "entries) and exit")
     bench.add_argument("-o", "--output", default="bench")
     bench.add_argument("--only", action="append", default=[], help="run only these entries")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")

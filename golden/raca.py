@@ -308,8 +308,7 @@ def image_seed(index: int, length: int, base: int = 0) -> int:
 def cycles(params: RacaParams, net: Network, x: np.ndarray, result: Inference) -> int:
     """Busy cycles of an inference whose noise is never late (the CYCLES register; with late
     noise, CYCLES = this + NOISE_WAIT). 2 to check the START and send the seed, WHITEN_ROUNDS
-    to whiten it, 1 per sample
-    to count its vote, and per sample and layer: 1 setup;
+    to whiten it, 1 per sample to count its vote, and per sample and layer: 1 setup;
     per column tile (all tiles of layer 0 on the first sample only) 1 bias read + 1 + per scan
     chunk 1 + max(active inputs, 1), + 2 to finish the last addition; one per neuron drained
     and 2 for the last writes; then one per neuron sampled + 4."""

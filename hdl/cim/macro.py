@@ -12,8 +12,9 @@ Four-stage pipeline, one row slice per clock, each stage a component of its own:
   rows read; the result is registered for stage B.
 * **Execute** (stage B) runs the column datapath (`CimColumns`) and writes the membrane slice
   back; it also does LOAD writes, STORE/COUNTER read-outs and the `MacroCounters` updates, so
-  every command's effects land in order. FIRE's fired lanes go to the `SpikeSerializer` through a queue of
-  `fire_queue` masks, so back-to-back FIREs need not wait for each other's spikes.
+  every command's effects land in order. FIRE's fired lanes go to the `SpikeSerializer`
+  through a queue of `fire_queue` masks, so back-to-back FIREs need not wait for each other's
+  spikes.
 
 The array has one write port and two read ports. A row read up to three cycles before a write
 to it lands would be stale, so stage F forwards: back-to-back ACCs on the same membrane rows,
@@ -120,10 +121,11 @@ class CimMacro(wiring.Component):
             m.submodules.masks = masks = SyncFIFO(width=cols, depth=p.fire_queue)
             # A mask that finds the queue empty and the serializer idle goes straight in (a
             # cycle sooner than through the queue, as without one).
+            from_queue = masks.r_rdy & serializer.idle
             direct = fired & serializer.idle & ~masks.r_rdy
-            to_serializer = direct | (masks.r_rdy & serializer.idle)
+            to_serializer = direct | from_queue
             m.d.comb += [masks.w_en.eq(fired & ~direct), masks.w_data.eq(columns.fired),
-                         masks.r_en.eq(masks.r_rdy & serializer.idle),
+                         masks.r_en.eq(from_queue),
                          serializer.mask.eq(Mux(masks.r_rdy, masks.r_data, columns.fired))]
         else:
             to_serializer = fired
