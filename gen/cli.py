@@ -1,4 +1,5 @@
-"""`cimforge` command line: list blocks, generate Verilog, run the demo and the benchmarks.
+"""`cimforge` command line: list blocks, generate Verilog, run the demo and the benchmarks,
+compile and export NIR graphs, run networks, build and program boards.
 
 Each command imports what it needs when it runs (Amaranth, the simulators' harness, the FPGA
 flow), so `cimforge --help` and argument errors answer at once."""
@@ -81,18 +82,77 @@ class BenchHelp(argparse.Action):
         parser.exit()
 
 
-def _cmd_run(args) -> int:
+def _compile_options(args):
+    from .nirbridge import CompileOptions
+    bits = lambda text, name: tuple(_integers(text, name)) if text else None
+    given = {"b_w": bits(args.b_w, "--b-w"), "b_v": bits(args.b_v, "--b-v"),
+             "reset": args.reset, "firing": args.firing, "overflow": args.overflow,
+             "dt": args.dt, "lif": args.lif}
+    return CompileOptions(**{k: v for k, v in given.items() if v is not None})
+
+
+def _integers(text: str, name: str) -> list[int]:
+    from .nirbridge import NirError
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise NirError(f"{name} {text!r}: one integer, or one per weighted layer separated by "
+                       f"commas") from None
+
+
+def _load_network(path: str, args):
+    """A native network file, or a NIR graph compiled with the command's options."""
+    from .golden.network import Network
+    from .nirbridge import from_nir
+    if Path(path).suffix == ".nir":
+        return from_nir(path, _compile_options(args)).network
+    return Network.load(path)
+
+
+def _cmd_compile(args) -> int:
+    from .golden.network import NetworkError
+    from .nirbridge import NirError, from_nir
+    try:
+        compiled = from_nir(args.model, _compile_options(args))
+        output = Path(args.output or Path(args.model).with_suffix(".npz").name)
+        compiled.network.save(output)
+    except (NirError, NetworkError) as error:
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.model}: input {'x'.join(map(str, compiled.network.input_shape))}, "
+          f"{len(compiled.report)} weighted layers")
+    print(compiled.render())
+    print(f"wrote {output}")
+    return 0
+
+
+def _cmd_export(args) -> int:
     from .golden.network import Network, NetworkError
+    from .nirbridge import write
+    try:
+        network = Network.load(args.network)
+        output = Path(args.output or Path(args.network).with_suffix(".nir").name)
+        write(network, output)
+    except NetworkError as error:
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {output}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .golden.network import NetworkError
     from .mapper import MappingError
+    from .nirbridge import NirError
     from .runner import RunError, load_events, parse_mesh, run
     from .verif.harness import SimulatorMissing
     try:
-        net = Network.load(args.network)
+        net = _load_network(args.network, args)
         events = load_events(args.input, net)
         mesh = parse_mesh(args.mesh) if args.mesh else None
         result = run(net, events, sim=args.sim, stationarity=args.stationarity,
                      core=args.preset, mesh=mesh)
-    except (NetworkError, MappingError, RunError, SimulatorMissing) as error:
+    except (NetworkError, NirError, MappingError, RunError, SimulatorMissing) as error:
         print(f"cimforge: error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:           # the RTL differs from the golden model
@@ -168,9 +228,37 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", action="append", default=[], help="run only these entries")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
 
-    runs = sub.add_parser("run", help="run a spiking network (.npz) on the accelerator core: "
-                                      "golden model or RTL; prediction, spikes, counters")
-    runs.add_argument("network", help="network file (.npz, docs/network-format.md)")
+    quantise = argparse.ArgumentParser(add_help=False)
+    group = quantise.add_argument_group("reading a NIR graph (docs/nir.md)")
+    group.add_argument("--b-w", metavar="N[,N..]", help="weight bits, one or one per weighted "
+                                                        "layer (default 8)")
+    group.add_argument("--b-v", metavar="N[,N..]", help="membrane bits (default 16)")
+    group.add_argument("--reset", choices=["zero", "subtract"],
+                       help="IF reset: to zero (NIR, Norse; default) or subtract the threshold "
+                            "(Sinabs IAF, snnTorch)")
+    group.add_argument("--firing", choices=[">=", ">"],
+                       help="fire on v >= threshold (default) or v > threshold")
+    group.add_argument("--overflow", choices=["wrap", "saturate"],
+                       help="membrane overflow (default saturate)")
+    group.add_argument("--dt", type=float, help="NIR time per timestep (default 1)")
+    group.add_argument("--lif", choices=["error", "if"],
+                       help="LIF nodes: refuse (default) or drop the leak (an IF)")
+
+    compiles = sub.add_parser("compile", parents=[quantise],
+                              help="compile a NIR graph (.nir) to a cimforge network (.npz) "
+                                   "and report the quantisation per layer")
+    compiles.add_argument("model", help="NIR file, e.g. exported by snnTorch, Norse, Sinabs")
+    compiles.add_argument("-o", "--output", help="network file (default MODEL.npz here)")
+
+    export = sub.add_parser("export", help="write a cimforge network (.npz) as a NIR graph")
+    export.add_argument("network", help="network file (.npz)")
+    export.add_argument("-o", "--output", help="NIR file (default NETWORK.nir here)")
+
+    runs = sub.add_parser("run", parents=[quantise],
+                          help="run a spiking network (.npz or .nir) on the accelerator core: "
+                               "golden model or RTL; prediction, spikes, counters")
+    runs.add_argument("network", help="network file (.npz, docs/network-format.md) or a NIR "
+                                      "graph (.nir, compiled as `cimforge compile` does)")
     runs.add_argument("--input", required=True, metavar="EVENTS",
                       help="input events: text, one line of flat addresses per timestep, or "
                            ".npy spike counts of shape (timesteps, *input shape)")
@@ -202,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"list": _cmd_list, "gen": _cmd_gen, "demo": _cmd_demo, "bench": _cmd_bench,
-            "run": _cmd_run, "fpga": _cmd_fpga}
+            "compile": _cmd_compile, "export": _cmd_export, "run": _cmd_run, "fpga": _cmd_fpga}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,16 @@ def bad_commands(tmp) -> list[list[str]]:
         cases.append(["run", missing, "--input", "e.txt", "--mesh", mesh])
     for option, value in [("--sim", "modelsim"), ("--stationarity", "both")]:
         cases.append(["run", missing, "--input", "e.txt", option, value])
+    # NIR: a missing or non-NIR file, and every compile option out of range.
+    (tmp / "junk.nir").write_bytes(b"\x89HDF\r\n not really")
+    nir_file = str(tmp / "junk.nir")
+    cases += [["compile", str(tmp / "missing.nir")], ["compile", nir_file],
+              ["run", str(tmp / "missing.nir"), "--input", "e.txt"], ["export", missing]]
+    for option, value in [("--b-w", "0"), ("--b-w", "33"), ("--b-w", "4,x"), ("--b-v", "1"),
+                          ("--b-v", "65"), ("--reset", "half"), ("--firing", "=="),
+                          ("--overflow", "clip"), ("--dt", "0"), ("--dt", "-1"), ("--dt", "nan"),
+                          ("--dt", "inf"), ("--dt", "fast"), ("--lif", "approximate")]:
+        cases.append(["compile", nir_file, option, value])
     return cases
 
 
