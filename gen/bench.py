@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from amaranth.sim import Simulator
 
-from . import bench_cim, bench_raca
+from . import bench_cim, bench_nir, bench_raca
 from .blocks import get
 from .fpga import boards
 from .fpga.bench_rows import FPGA_TARGETS, fpga_rows
@@ -377,6 +377,7 @@ BENCHMARKS = {
         fpga_rows("snn_core", ["ice40", "small"], work, targets=FPGA_TARGETS)
         + fpga_rows("snn_core", ["flexspim"], work, targets=("ecp5-85f",))),
     **bench_raca.BENCHMARKS,
+    **bench_nir.BENCHMARKS,
 }
 
 
@@ -623,6 +624,7 @@ def render_markdown(results: dict) -> str:
                          f"{r['links_tree']:.2f} | {r['ratio']:.2f} | {r['port_cycles']} |")
         lines.append("")
     lines += bench_raca.render(entries, fpga_cells)
+    lines += bench_nir.render(entries)
     if "fpga_boards" in entries:
         lines += ["## Board builds (core + UART bridge + LEDs, to a bitstream)", "",
                   "`cimforge fpga build --board B --design D`; per-build reports in "

@@ -32,7 +32,7 @@ on import they take precedence over the options, so a round trip is exact.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -523,8 +523,9 @@ def _quantise(layer: _Weighted, index: int, count: int, options: CompileOptions)
 def from_nir(graph, options: CompileOptions | None = None) -> CompiledNetwork:
     """Compiles a NIR graph (a `nir.NIRGraph`, or a path to a `.nir` file)."""
     options = options or CompileOptions()
-    if isinstance(graph, (str, Path)):
-        graph = read(graph)
+    path = graph if isinstance(graph, (str, Path)) else None
+    if path is not None:
+        graph = read(path)
     input_shape, float_layers = _float_layers(graph, options)
     count = sum(isinstance(layer, _Weighted) for layer in float_layers)
     for name in ("b_w", "b_v"):
@@ -537,8 +538,15 @@ def from_nir(graph, options: CompileOptions | None = None) -> CompiledNetwork:
             report.append(entry)
         else:
             layers.append(layer)
+    source = {"nir": str(path) if path else "a nir.NIRGraph",
+              "options": {k: (list(v) if isinstance(v, tuple) else v)
+                          for k, v in asdict(options).items()},
+              "layers": [{"nodes": list(r.nodes), "reset": r.reset, "firing": r.firing,
+                          "overflow": r.overflow, "scale": r.scale,
+                          "weight_error": r.weight_error, "threshold_error": r.threshold_error,
+                          "notes": r.notes} for r in report]}
     try:
-        network = Network(input_shape, layers)
+        network = Network(input_shape, layers, source)
     except NetworkError as error:
         raise NirError(f"the compiled network: {error}") from None
     return CompiledNetwork(network, report, options)

@@ -109,9 +109,12 @@ LAYER_TYPES = {cls.kind: cls for cls in (Linear, Conv2d, SumPool2d, Flatten)}
 @dataclass
 class Network:
     """A checked network: `input_shape` and `layers`; `shapes[i]` is the shape after layer i
-    (`shapes[-1]` the output). Raises `NetworkError` naming the first layer that is wrong."""
+    (`shapes[-1]` the output). Raises `NetworkError` naming the first layer that is wrong.
+    `source`: where it came from (JSON-able; e.g. the NIR graph and the choices that
+    compiled it), kept in the file and not read by anything that runs it."""
     input_shape: tuple
     layers: list
+    source: dict = field(default_factory=dict)
     shapes: list = field(init=False)
 
     def __post_init__(self):
@@ -163,6 +166,8 @@ class Network:
             layers.append(entry)
         spec = {"format": "cimforge-snn", "version": FORMAT_VERSION,
                 "input_shape": list(self.input_shape), "layers": layers}
+        if self.source:
+            spec["source"] = self.source
         np.savez(path, spec=np.array(json.dumps(spec)), **arrays)
 
     @classmethod
@@ -201,7 +206,7 @@ class Network:
                     layers.append(Flatten())
         except KeyError as missing:
             raise NetworkError(f"{path}: layer {len(layers)} lacks {missing}") from None
-        return cls(tuple(spec["input_shape"]), layers)
+        return cls(tuple(spec["input_shape"]), layers, spec.get("source", {}))
 
 
 def _check_neurons(neurons, out_shape, weight: np.ndarray) -> Neurons:

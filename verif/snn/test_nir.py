@@ -288,7 +288,10 @@ def test_cli_compile_export_and_run_agree_with_the_native_network(tmp_path):
     compiled = cimforge("compile", "model.nir", "-o", "back.npz", cwd=tmp_path)
     assert compiled.returncode == 0, compiled.stderr
     assert "layer0+layer0_if" in compiled.stdout and "wrote back.npz" in compiled.stdout
-    same_network(Network.load(tmp_path / "back.npz"), net)
+    back = Network.load(tmp_path / "back.npz")
+    same_network(back, net)
+    assert back.source["nir"] == "model.nir" and back.source["options"]["dt"] == 1.0
+    assert back.source["layers"][0]["nodes"] == ["layer0", "layer0_if"]
     native = cimforge("run", "net.npz", "--input", "events.txt", "--json", cwd=tmp_path)
     via_nir = cimforge("run", "model.nir", "--input", "events.txt", "--json", cwd=tmp_path)
     assert native.returncode == 0 and native.stdout == via_nir.stdout, via_nir.stderr

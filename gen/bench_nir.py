@@ -1,0 +1,90 @@
+"""Benchmark entry `nir`: the NIR paper's N-MNIST CNN (random float weights) compiled from a
+NIR graph, its rounding against the float graph, and its run on the 2x2 system's Verilog
+(Verilator), checked against the golden system model as it goes."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .golden.network import reference
+from .golden.nir_reference import simulate
+from .nirbridge import CompileOptions, from_nir
+from .runner import run
+
+
+def layer_errors(graph, network, events) -> list[float]:
+    """Per weighted layer: |float spike counts - integer spike counts|_1 / float total."""
+    exact, integer = simulate(graph, events), reference(network, events)
+    errors = []
+    for layer in range(len(network.weighted)):
+        a = np.sum([step[layer] for step in exact.spikes], axis=0)
+        b = np.zeros_like(a)
+        for step in integer.spikes:
+            np.add.at(b, step[layer], 1)
+        errors.append(round(float(np.abs(a - b).sum() / max(a.sum(), 1)), 4))
+    return errors
+
+
+def bench_nir(work: Path, quick: bool) -> list[dict]:
+    from .verif.snn.nir_graphs import nmnist_cnn
+    rows = []
+    rng = np.random.default_rng(25)
+    graph = nmnist_cnn(rng)
+    events = lambda steps: [sorted(int(a) for a in rng.choice(2 * 34 * 34, 150, replace=False))
+                            for _ in range(steps)]
+    for b_w in (4, 6, 8):
+        compiled = from_nir(graph, CompileOptions(b_w=b_w, b_v=16))
+        rows.append({"kind": "rounding", "b_w": b_w, "b_v": 16,
+                     "weight_error": [round(r.weight_error, 4) for r in compiled.report],
+                     "layer_error": layer_errors(graph, compiled.network,
+                                                 events(4 if quick else 16))})
+        print(f"  B_W {b_w}: layer errors {rows[-1]['layer_error']}")
+    network = from_nir(graph, CompileOptions(b_w=8, b_v=16)).network
+    steps = 1 if quick else 3
+    inputs = events(steps)
+    start = time.monotonic()
+    result = run(network, inputs, sim="verilator", core="flexspim", mesh=(2, 2))
+    seconds = time.monotonic() - start
+    rows.append({"kind": "rtl", "system": "2x2 flexspim", "timesteps": steps,
+                 "events": sum(map(len, inputs)),
+                 "layers": [f"{where} {how}" + (f" ({chunks} chunks)" if chunks > 1 else "")
+                            for where, how, chunks in result.layers],
+                 "cycles_per_timestep": round(result.cycles / steps, 1),
+                 "output_spikes": int(result.counts.sum()), "equal_to_golden": True,
+                 "wall_s": round(seconds)})
+    print(f"  2x2 flexspim RTL: {rows[-1]['cycles_per_timestep']} cycles/timestep, "
+          f"{rows[-1]['wall_s']} s")
+    return rows
+
+
+BENCHMARKS = {"nir": bench_nir}
+
+
+def render(entries: dict) -> list[str]:
+    if "nir" not in entries:
+        return []
+    rows = entries["nir"]
+    lines = ["## NIR: the NIR paper's N-MNIST CNN from a NIR graph", "",
+             "2x34x34 -> Conv 16 5x5 s2 p1 -> IF -> Conv 16 3x3 p1 -> IF -> SumPool 2 -> "
+             "Conv 8 3x3 p1 -> IF -> SumPool 2 -> Flatten -> Linear 256 -> IF -> Linear 10 -> "
+             "IF, random float weights, compiled by `cimforge.nirbridge` (docs/nir.md). "
+             "Rounding: per weighted layer, spike counts of the integer network against "
+             "the float graph (`golden.nir_reference`), L1 over the float total, 150 input "
+             "events per timestep.", "",
+             "| B_W | B_V | weight error per layer | spike-count error per layer |",
+             "|---|---|---|---|"]
+    for r in (r for r in rows if r["kind"] == "rounding"):
+        lines.append(f"| {r['b_w']} | {r['b_v']} | "
+                     f"{' / '.join(f'{e:.2%}' for e in r['weight_error'])} | "
+                     f"{' / '.join(f'{e:.1%}' for e in r['layer_error'])} |")
+    lines += ["", "On the system's Verilog (Verilator, the mapper's default plan, output "
+              "spikes and every deterministic counter checked against the golden system "
+              "model as it runs):", "",
+              "| system | timesteps | input events | where the layers run | cycles/timestep | "
+              "output spikes | wall time |", "|---|---|---|---|---|---|---|"]
+    for r in (r for r in rows if r["kind"] == "rtl"):
+        lines.append(f"| {r['system']} | {r['timesteps']} | {r['events']} | "
+                     f"{'; '.join(r['layers'])} | {r['cycles_per_timestep']} | "
+                     f"{r['output_spikes']} | {r['wall_s']} s |")
+    return lines + [""]
