@@ -7,23 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .golden.network import reference
-from .golden.nir_reference import simulate
+from .golden.nir_reference import spike_count_errors
 from .nirbridge import CompileOptions, from_nir
 from .runner import run
-
-
-def layer_errors(graph, network, events) -> list[float]:
-    """Per weighted layer: |float spike counts - integer spike counts|_1 / float total."""
-    exact, integer = simulate(graph, events), reference(network, events)
-    errors = []
-    for layer in range(len(network.weighted)):
-        a = np.sum([step[layer] for step in exact.spikes], axis=0)
-        b = np.zeros_like(a)
-        for step in integer.spikes:
-            np.add.at(b, step[layer], 1)
-        errors.append(round(float(np.abs(a - b).sum() / max(a.sum(), 1)), 4))
-    return errors
 
 
 def bench_nir(work: Path, quick: bool) -> list[dict]:
@@ -37,8 +23,8 @@ def bench_nir(work: Path, quick: bool) -> list[dict]:
         compiled = from_nir(graph, CompileOptions(b_w=b_w, b_v=16))
         rows.append({"kind": "rounding", "b_w": b_w, "b_v": 16,
                      "weight_error": [round(r.weight_error, 4) for r in compiled.report],
-                     "layer_error": layer_errors(graph, compiled.network,
-                                                 events(4 if quick else 16))})
+                     "layer_error": [round(e, 4) for e in spike_count_errors(
+                         graph, compiled.network, events(4 if quick else 16))]})
         print(f"  B_W {b_w}: layer errors {rows[-1]['layer_error']}")
     network = from_nir(graph, CompileOptions(b_w=8, b_v=16)).network
     steps = 1 if quick else 3

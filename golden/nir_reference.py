@@ -111,3 +111,19 @@ def simulate(graph, events: list, options: CompileOptions | None = None) -> Floa
     counts = sum((step[-1] for step in spikes), np.zeros(len(spikes[0][-1]) if spikes else 0,
                                                          dtype=np.int64))
     return FloatResult(spikes, counts)
+
+
+def spike_count_errors(graph, network, events: list, options: CompileOptions | None = None
+                       ) -> list[float]:
+    """The quantisation gap per weighted layer: the L1 distance between the float graph's and
+    the integer `network`'s spike counts over `events`, over the float total."""
+    from .network import reference
+    exact, integer = simulate(graph, events, options), reference(network, events)
+    errors = []
+    for layer in range(len(network.weighted)):
+        floats = np.sum([step[layer] for step in exact.spikes], axis=0)
+        ints = np.zeros_like(floats)
+        for step in integer.spikes:
+            np.add.at(ints, step[layer], 1)
+        errors.append(float(np.abs(floats - ints).sum() / max(floats.sum(), 1)))
+    return errors

@@ -12,7 +12,7 @@ import nir
 import numpy as np
 import pytest
 from cimforge.golden.network import Conv2d, Linear, Network, reference
-from cimforge.golden.nir_reference import simulate
+from cimforge.golden.nir_reference import simulate, spike_count_errors
 from cimforge.nirbridge import CompileOptions, NirError, from_nir, to_nir, write
 from cimforge.runner import run
 from cimforge.verif import seeds
@@ -226,18 +226,6 @@ def test_lif_needs_the_option_and_the_approximation_is_measured():
 FIRST_LAYER_ERROR, ANY_LAYER_ERROR = 0.03, 0.35
 
 
-def layer_errors(graph, network, events):
-    exact, integer = simulate(graph, events), reference(network, events)
-    errors = []
-    for layer in range(len(network.weighted)):
-        a = np.sum([step[layer] for step in exact.spikes], axis=0)
-        b = np.zeros_like(a)
-        for step in integer.spikes:
-            np.add.at(b, step[layer], 1)
-        errors.append(np.abs(a - b).sum() / max(a.sum(), 1))
-    return errors
-
-
 def test_nmnist_cnn_compiles_maps_onto_the_2x2_system_and_tracks_the_float_model():
     rng = seeds.np_rng("nir-nmnist")
     graph = nmnist_cnn(rng)
@@ -253,9 +241,9 @@ def test_nmnist_cnn_compiles_maps_onto_the_2x2_system_and_tracks_the_float_model
     cores = {where.split(" on core ")[1].split()[0] for where, _, _ in on_mesh.layers}
     assert len(on_mesh.layers) == 5 and len(cores) >= 3, on_mesh.layers
     assert on_mesh.spikes == [sorted(step[-1]) for step in reference(net, events).spikes]
-    errors = layer_errors(graph, net, flat_events(rng, 2 * 34 * 34, 8, 150))
+    errors = spike_count_errors(graph, net, flat_events(rng, 2 * 34 * 34, 8, 150))
     assert errors[0] <= FIRST_LAYER_ERROR and max(errors) <= ANY_LAYER_ERROR, errors
-    coarse = layer_errors(graph, from_nir(graph, CompileOptions(b_w=4, b_v=16)).network,
+    coarse = spike_count_errors(graph, from_nir(graph, CompileOptions(b_w=4, b_v=16)).network,
                           flat_events(rng, 2 * 34 * 34, 8, 150))
     assert coarse[0] > errors[0], (coarse, errors)     # the gap is the rounding's
 
