@@ -132,9 +132,15 @@ def _mnist_images():
 
 
 def _digit_images():
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    return digits.images / 16.0, digits.target
+    import gzip
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.find_spec("sklearn")     # read the file: importing sklearn is slow
+    if spec is None:
+        raise RuntimeError("the 8x8 digits ship in scikit-learn: pip install scikit-learn")
+    with gzip.open(Path(spec.origin).parent / "datasets/data/digits.csv.gz", "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    return table[:, :-1].reshape(-1, 8, 8) / 16.0, table[:, -1]
 
 
 NMNIST = dict(size=34, amplitude=3.5, duration_ms=300)

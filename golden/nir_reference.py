@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nirbridge import CompileOptions, chain, setting
+from .nir_graph import CompileOptions, chain, setting
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding) -> np.ndarray:

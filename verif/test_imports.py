@@ -70,7 +70,8 @@ def imports_of(name: str, path: Path) -> set[str]:
 GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
 
 
-COMMANDS = ("cimforge.cli", "cimforge.bench", "cimforge.bench_cim", "cimforge.bench_raca",
+COMMANDS = ("cimforge.cli", "cimforge.bench", "cimforge.bench_cim", "cimforge.bench_nir",
+            "cimforge.bench_raca",
             "cimforge.demo", "cimforge.runner")
 
 

@@ -1,6 +1,7 @@
 """NIR graphs in the shapes exporters write, for the NIR tests and the `nir` benchmark."""
 
 import numpy as np
+from cimforge.golden.nir_graph import sequence
 
 
 def _pool():
@@ -15,17 +16,6 @@ def neurons(shape, threshold=1.0, r=1.0, **metadata):
     return nir.IF(r=np.broadcast_to(np.asarray(r, float), shape).copy(),
                   v_threshold=np.full(shape, float(threshold)), v_reset=np.zeros(shape),
                   metadata=metadata)
-
-
-def sequence(input_shape, *named) -> object:
-    """A chain graph: Input, the (name, node) pairs in order, Output."""
-    import nir
-    nodes = {"input": nir.Input(input_type={"input": np.array(input_shape)})}
-    nodes.update(named)
-    last = named[-1][1]
-    nodes["output"] = nir.Output(output_type={"output": np.array(last.r.shape)})
-    names = list(nodes)
-    return nir.NIRGraph(nodes=nodes, edges=list(zip(names, names[1:])), type_check=False)
 
 
 def nmnist_cnn(rng, size: int = 34, channels=(16, 16, 8), hidden: int = 256,

@@ -255,7 +255,7 @@ def test_nmnist_shaped_graph_runs_on_the_system_verilog(sim):
     rng = seeds.np_rng("nir-nmnist-rtl")
     graph = nmnist_cnn(rng, size=16, channels=(4, 4, 4), hidden=32, first_kernel=3)
     net = from_nir(graph, CompileOptions(b_w=6, b_v=14)).network
-    events = flat_events(rng, 2 * 16 * 16, 2, 40)
+    events = flat_events(rng, 2 * 16 * 16, 2, 24)
     result = run(net, events, sim=sim, core="ice40", mesh=(2, 2))
     expected = reference(net, events)
     assert result.spikes == [sorted(step[-1]) for step in expected.spikes]
