@@ -1,6 +1,8 @@
-"""Benchmark entry `nir`: the NIR paper's N-MNIST CNN (random float weights) compiled from a
+"""Benchmark entries `nir`: the NIR paper's N-MNIST CNN (random float weights) compiled from a
 NIR graph, its rounding against the float graph, and its run on the 2x2 system's Verilog
-(Verilator), checked against the golden system model as it goes."""
+(Verilator), checked against the golden system model as it goes; and `snn_workloads`: each
+shipped spiking workload retrained from its seeds (the files must come out identical), its
+accuracy in float and integers on the test split, and test samples on the core's Verilog."""
 
 import time
 from pathlib import Path
@@ -44,14 +46,67 @@ def bench_nir(work: Path, quick: bool) -> list[dict]:
     return rows
 
 
-BENCHMARKS = {"nir": bench_nir}
+def bench_workloads(work: Path, quick: bool) -> list[dict]:
+    from . import snn_workload
+    rows = []
+    for name, workload in snn_workload.WORKLOADS.items():
+        folder = work / "workloads"
+        folder.mkdir(parents=True, exist_ok=True)
+        row = {"workload": name, **snn_workload.train_workload(name, folder)}
+        fresh = snn_workload.shipped(name, folder)
+        ship = snn_workload.shipped(name)
+        row["retrained_identical"] = all(
+            np.array_equal(getattr(a, f), getattr(b, f))
+            for a, b in zip(fresh.layers, ship.layers) if hasattr(a, "weight")
+            for f in ("weight", "bias")) and all(
+            np.array_equal(a.neurons.threshold, b.neurons.threshold)
+            for a, b in zip(fresh.layers, ship.layers) if hasattr(a, "weight"))
+        row["seconds"] = fresh.source["trained"]["seconds"]
+        count = 3 if quick else 20
+        x, y = snn_workload.inputs(workload, range(workload.train, workload.train + count))
+        cycles, steps, correct = 0, 0, 0
+        for sample, label in zip(x, y):
+            result = run(ship, snn_workload.events_of(sample), sim="verilator")
+            cycles += result.cycles
+            steps += len(sample)
+            correct += result.prediction == label
+        row.update(rtl_samples=count, rtl_correct=int(correct),
+                   rtl_cycles_per_timestep=round(cycles / steps, 1),
+                   rtl_cycles_per_inference=round(cycles / count))
+        print(f"  {name}: float {row['float']:.2%}, integer {row['integer']:.2%}, RTL "
+              f"{correct}/{count}, {row['rtl_cycles_per_inference']} cycles/inference")
+        rows.append(row)
+    return rows
+
+
+BENCHMARKS = {"nir": bench_nir, "snn_workloads": bench_workloads}
 
 
 def render(entries: dict) -> list[str]:
+    lines = []
+    if "snn_workloads" in entries:
+        lines += ["## Spiking workloads (docs/workloads.md)", "",
+                  "Each shipped network retrained from its seeds by `python -m "
+                  "cimforge.snn_workload train NAME`; accuracy on the whole test split of the "
+                  "float NIR graph (`golden.nir_reference`) and of the compiled integer network "
+                  "(the layer-level reference, which the golden model and RTL equal); then "
+                  "test samples on the `small` core's Verilog (Verilator, checked against the "
+                  "golden model as it runs).", "",
+                  "| workload | test samples | float | integer | same prediction | retrained "
+                  "identical | data + training (s) | RTL samples correct | cycles/timestep | "
+                  "cycles/inference |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in entries["snn_workloads"]:
+            lines.append(f"| {r['workload']} | {r['test_samples']} | {r['float']:.1%} | "
+                         f"{r['integer']:.1%} | {r['same_prediction']:.1%} | "
+                         f"{'yes' if r['retrained_identical'] else 'NO'} | "
+                         f"{r['seconds']['data']} + {r['seconds']['training']} | "
+                         f"{r['rtl_correct']}/{r['rtl_samples']} | "
+                         f"{r['rtl_cycles_per_timestep']} | {r['rtl_cycles_per_inference']} |")
+        lines.append("")
     if "nir" not in entries:
-        return []
+        return lines
     rows = entries["nir"]
-    lines = ["## NIR: the NIR paper's N-MNIST CNN from a NIR graph", "",
+    lines += ["## NIR: the NIR paper's N-MNIST CNN from a NIR graph", "",
              "2x34x34 -> Conv 16 5x5 s2 p1 -> IF -> Conv 16 3x3 p1 -> IF -> SumPool 2 -> "
              "Conv 8 3x3 p1 -> IF -> SumPool 2 -> Flatten -> Linear 256 -> IF -> Linear 10 -> "
              "IF, random float weights, compiled by `cimforge.nirbridge` (docs/nir.md). "

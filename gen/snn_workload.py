@@ -5,7 +5,7 @@ integers (`cimforge.nirbridge`), and its accuracy in float and in the integer go
     python -m cimforge.snn_workload train digits      # rewrites the shipped network
     python -m cimforge.snn_workload accuracy digits   # float vs integer on the test split
 
-Workloads (`WORKLOADS`): `digits`, a 288-128-10 fully connected network on the 8x8 digits
+Workloads (`WORKLOADS`): `digits`, a 288-48-10 fully connected network on the 8x8 digits
 through the pixel model (12 x 12 x 2 sensor, 10 timesteps of 30 ms); the first 1400 samples
 train, the other 397 test. The shipped files are `golden/networks/snn_<name>.npz` (the
 compiled integer network, its `source` saying how) and `snn_<name>.nir` (the float graph
@@ -43,8 +43,11 @@ class Workload:
 
 
 WORKLOADS = {
+    # 48 hidden neurons: the largest layer whose weights (4 bits, 288 inputs) fit the `small`
+    # core's buffer with the output layer's (288 x 6 + 48 x 2 rows of 32 columns), so the
+    # tests run it on that core's RTL.
     "digits": Workload("digits", 1797, 1400, 10,
-                       TrainConfig(hidden=(128,), b_w=4, b_v=16, epochs=40)),
+                       TrainConfig(hidden=(48,), b_w=4, b_v=16, epochs=40)),
 }
 
 
@@ -70,8 +73,8 @@ def integer_counts(network: Network, counts: np.ndarray) -> np.ndarray:
     return np.array([reference(network, events_of(sample)).counts() for sample in counts])
 
 
-def shipped(name: str) -> Network:
-    return Network.load(NETWORK_DIR / f"snn_{name}.npz")
+def shipped(name: str, folder: Path = NETWORK_DIR) -> Network:
+    return Network.load(folder / f"snn_{name}.npz")
 
 
 def compile_options(workload: Workload) -> CompileOptions:
@@ -97,10 +100,10 @@ def train_workload(name: str, out: Path = NETWORK_DIR) -> dict:
         "seconds": {"data": round(generated, 1), "training": round(trained, 1)}}
     compiled.network.save(out / f"snn_{name}.npz")
     print(compiled.render())
-    return accuracy(name)
+    return accuracy(name, folder=out)
 
 
-def accuracy(name: str, samples: int | None = None) -> dict:
+def accuracy(name: str, samples: int | None = None, folder: Path = NETWORK_DIR) -> dict:
     """Accuracy on the test split of the shipped network: the float NIR graph (simulated by
     `golden.nir_reference` from its own parameters) and the compiled integer network (the
     layer-level reference, which the golden models and the RTL equal)."""
@@ -111,10 +114,10 @@ def accuracy(name: str, samples: int | None = None) -> dict:
     test = range(workload.train, workload.samples if samples is None
                  else min(workload.samples, workload.train + samples))
     x, y = inputs(workload, test)
-    graph = nir.read(str(NETWORK_DIR / f"snn_{name}.nir"))
+    graph = nir.read(str(folder / f"snn_{name}.nir"))
     options = compile_options(workload)
     floats = np.array([simulate(graph, events_of(sample), options).counts for sample in x])
-    integers = integer_counts(shipped(name), x)
+    integers = integer_counts(shipped(name, folder), x)
     result = {"workload": name, "test_samples": len(y),
               "float": float(np.mean(predict(floats) == y)),
               "integer": float(np.mean(predict(integers) == y)),

@@ -168,7 +168,9 @@ class Network:
                 "input_shape": list(self.input_shape), "layers": layers}
         if self.source:
             spec["source"] = self.source
-        np.savez(path, spec=np.array(json.dumps(spec)), **arrays)
+        # Integers in the smallest dtype that holds them, compressed: files stay small.
+        arrays = {name: a.astype(_smallest_int(a)) for name, a in arrays.items()}
+        np.savez_compressed(path, spec=np.array(json.dumps(spec)), **arrays)
 
     @classmethod
     def load(cls, path) -> "Network":
@@ -207,6 +209,12 @@ class Network:
         except KeyError as missing:
             raise NetworkError(f"{path}: layer {len(layers)} lacks {missing}") from None
         return cls(tuple(spec["input_shape"]), layers, spec.get("source", {}))
+
+
+def _smallest_int(array: np.ndarray):
+    lo, hi = int(array.min(initial=0)), int(array.max(initial=0))
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max)
 
 
 def _check_neurons(neurons, out_shape, weight: np.ndarray) -> Neurons:
