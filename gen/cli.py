@@ -262,8 +262,10 @@ def parser() -> argparse.ArgumentParser:
     runs.add_argument("--input", required=True, metavar="EVENTS",
                       help="input events: text, one line of flat addresses per timestep, or "
                            ".npy spike counts of shape (timesteps, *input shape)")
-    runs.add_argument("--sim", default="golden", choices=["golden", "icarus", "verilator"],
-                      help="golden model (default) or the core's Verilog in a simulator")
+    runs.add_argument("--sim", default="golden",
+                      choices=["golden", "icarus", "verilator", "fast"],
+                      help="golden model (default), the Verilog in a simulator (cocotb), or "
+                           "fast: the Verilog Verilated with a C++ driver (long runs)")
     runs.add_argument("--stationarity", default="hs-min", choices=["ws", "os", "hs-min"],
                       help="which operand stays in the macro, per layer (default hs-min)")
     runs.add_argument("--preset", default="small", help="snn_core preset (default small)")

@@ -30,11 +30,11 @@ from .mapper import map_network
 from .params.cim_macro import TIMING_COUNTERS as MACRO_TIMING
 from .params.cim_macro import Counter
 from .params.snn import PRESETS, TIMING_COUNTERS, CoreCounter, SnnCoreParams
-from .params.snn_system import LinkCounter, SnnSystemParams
+from .params.snn_system import LinkCounter, SnnSystemParams, SystemOut
 from .snn_host import load_program, parse_readout, read_program, step_program
 from .system_mapper import layer_events, map_system
 
-SIMULATORS = ("golden", "icarus", "verilator")
+SIMULATORS = ("golden", "icarus", "verilator", "fast")
 TESTBENCH = "cimforge.verif.snn.tb_run"
 SYSTEM_TESTBENCH = "cimforge.verif.snn.tb_system_run"
 
@@ -108,9 +108,12 @@ def parse_mesh(text: str) -> tuple[int, int]:
 
 
 def run(network: Network, events: list, sim: str = "golden", stationarity: str = "hs-min",
-        core: SnnCoreParams | str = "small", mesh: tuple[int, int] | None = None) -> RunResult:
+        core: SnnCoreParams | str = "small", mesh: tuple[int, int] | None = None,
+        check: bool = True) -> RunResult:
     """Maps `network` onto `core` (a preset name or parameters), or onto a `mesh` (rows,
-    cols) of such cores (`snn_system`; `core` a preset name), and runs `events`."""
+    cols) of such cores (`snn_system`; `core` a preset name), and runs `events`. `check=False`
+    (one core, RTL only) skips the command-level golden model, which is slower than the fast
+    path: the caller compares the spikes with the layer-level reference instead."""
     if sim not in SIMULATORS:
         raise RunError(f"simulator {sim!r}: must be one of {', '.join(SIMULATORS)}")
     if isinstance(core, str):
@@ -128,13 +131,17 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
         if len(step) > core.queue_depth:
             raise RunError(f"a timestep of {len(step)} input events: the core queues at most "
                            f"{core.queue_depth} per timestep")
-    model = CoreModel(core.macro, network, mapping)
-    golden = model.run(events)
-    spikes = [step[-1] for step in golden.spikes]
-    counters = _named(golden.macro, golden.counters, timing=False)
     cycles = None
-    if sim != "golden":
-        spikes_rtl, cycles, measured = _run_rtl(sim, core, network, mapping, events)
+    rtl = _run_fast if sim == "fast" else _run_rtl
+    if not check and sim != "golden":
+        spikes, cycles, counters = rtl(sim, core, network, mapping, events)
+    else:
+        model = CoreModel(core.macro, network, mapping)
+        golden = model.run(events)
+        spikes = [step[-1] for step in golden.spikes]
+        counters = _named(golden.macro, golden.counters, timing=False)
+    if check and sim != "golden":
+        spikes_rtl, cycles, measured = rtl(sim, core, network, mapping, events)
         counters = _checked(spikes_rtl, spikes, measured, counters)
     counts = _counts(network, spikes)
     layers = [(plan.layer, plan.stationarity, -(-plan.groups // plan.chunk))
@@ -180,6 +187,26 @@ def _run_rtl(sim, core, network, mapping, events):
     return result["spikes"], result["cycles"], _named(readout.macro, readout.core)
 
 
+def _field_mask(fmt, name: str) -> int:
+    return ((1 << fmt[name].width) - 1) << fmt.offset(name)
+
+
+def _run_fast(sim, core, network, mapping, events):
+    """The core's Verilog on the fast path (`cimforge.verif.fast_sim`): the same host
+    programs, the end marker told by its bit."""
+    from .verif import fast_sim
+    fmt = core.spike_format
+    end = _field_mask(fmt, "end")
+    with tempfile.TemporaryDirectory() as work:
+        out = fast_sim.run(core, load_program(core, network, mapping),
+                           [step_program(core, network, [step]) for step in events],
+                           read_program(core, mapping), 0, end, end, 1, Path(work))
+    spikes = [[fields["address"] for fields in map(fmt.unpack, step[0]) if not fields["end"]]
+              for step in out.outputs]
+    readout = parse_readout(mapping, out.readout)
+    return spikes, sum(out.cycles), _named(readout.macro, readout.core)
+
+
 def _named(macro, core, timing: bool = True) -> dict:
     """The macro's and the core's counters by name (`macro.<name>`, `core.<name>`); without
     `timing`, only the deterministic ones (what the golden model has)."""
@@ -206,8 +233,8 @@ def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> 
     cycles = None
     spikes = golden.spikes
     if sim != "golden":
-        spikes_rtl, cycles, measured = _run_system_rtl(sim, system, smap, network, events,
-                                                       load)
+        rtl = _run_system_fast if sim == "fast" else _run_system_rtl
+        spikes_rtl, cycles, measured = rtl(sim, system, smap, network, events, load)
         counters = _checked(spikes_rtl, spikes, measured, counters)
     counts = _counts(network, spikes)
     layers = [(f"{index} on core {part.core}" + (
@@ -231,12 +258,34 @@ def _run_system_rtl(sim, system, smap, network, events, load):
         run_dir = harness.run(sim, system, SYSTEM_TESTBENCH, name="cimforge-run", quiet=True,
                               args={"program": str(program)})
     result = harness.measurements(run_dir)["run"]
-    outs = [system_host.parse_out(system, w) for w in result["outs"]]
+    return result["spikes"], result["cycles"], _system_readout(system, smap, result["outs"])
+
+
+def _run_system_fast(sim, system, smap, network, events, load):
+    from .verif import fast_sim
+    out_format, spike_format = system.out_format, system.core_params.spike_format
+    end = 1 << (out_format.offset("data") + spike_format.offset("end"))
+    mask = _field_mask(out_format, "kind") | end
+    value = (int(SystemOut.SPIKE) << out_format.offset("kind")) | end
+    with tempfile.TemporaryDirectory() as work:
+        out = fast_sim.run(system, load,
+                           [system_host.step_program(system, smap, step) for step in events],
+                           system_host.read_program(system, smap), 0, mask, value,
+                           system_host.ends_per_step(smap), Path(work))
+    spikes = []
+    for step in out.outputs:
+        words = [system_host.parse_out(system, w) for w in step[0]]
+        found = [system_host.spike_of(system, o) for o in words if o.kind == SystemOut.SPIKE]
+        spikes.append(sorted(address for end, address in found if not end))
+    return spikes, sum(out.cycles), _system_readout(system, smap, out.readout)
+
+
+def _system_readout(system, smap, words) -> dict:
+    outs = [system_host.parse_out(system, w) for w in words]
     readouts = system_host.parse_readouts(smap, outs)
-    measured = _system_counters(smap, {c: (r.macro, r.core) for c, (r, _) in readouts.items()},
-                                {c: dict(zip(LinkCounter, links))
-                                 for c, (_, links) in readouts.items()})
-    return result["spikes"], result["cycles"], measured
+    return _system_counters(smap, {c: (r.macro, r.core) for c, (r, _) in readouts.items()},
+                            {c: dict(zip(LinkCounter, links))
+                             for c, (_, links) in readouts.items()})
 
 
 def _system_counters(smap, cores: dict, links: dict, timing: bool = True) -> dict:
