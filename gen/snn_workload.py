@@ -4,6 +4,9 @@ integers (`cimforge.nirbridge`), and its accuracy in float and in the integer go
 
     python -m cimforge.snn_workload train digits      # rewrites the shipped network
     python -m cimforge.snn_workload accuracy digits   # float vs integer on the test split
+    python -m cimforge.snn_workload sample digits 1400 -o in.npy   # one sample's input,
+        # for `cimforge run $(python -m cimforge.snn_workload path digits) --input in.npy`
+    python -m cimforge.snn_workload path digits       # where the shipped network is
 
 Workloads (`WORKLOADS`): `digits`, a 288-48-10 fully connected network on the 8x8 digits
 through the pixel model (12 x 12 x 2 sensor, 10 timesteps of 30 ms); the first 1400 samples
@@ -129,10 +132,26 @@ def accuracy(name: str, samples: int | None = None, folder: Path = NETWORK_DIR) 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cimforge.snn_workload")
-    parser.add_argument("action", choices=["train", "accuracy"])
+    parser.add_argument("action", choices=["train", "accuracy", "sample", "path"])
     parser.add_argument("workload", choices=list(WORKLOADS))
+    parser.add_argument("index", nargs="?", type=int, help="sample: which sample of the set")
+    parser.add_argument("-o", "--output", default="input.npy", help="sample: the .npy to write")
     parser.add_argument("--epochs", type=int, help="override the workload's epochs")
     args = parser.parse_args(argv)
+    workload = WORKLOADS[args.workload]
+    if args.action == "path":
+        print(NETWORK_DIR / f"snn_{args.workload}.npz")
+        return 0
+    if args.action == "sample":
+        if args.index is None or not 0 <= args.index < workload.samples:
+            parser.error(f"sample needs an index in 0..{workload.samples - 1} (the test split "
+                         f"starts at {workload.train})")
+        counts, labels = inputs(workload, [args.index])
+        np.save(args.output, counts[0].reshape((workload.bins,) + sensor(workload)))
+        print(f"wrote {args.output}: sample {args.index} (label {labels[0]}), "
+              f"{workload.bins} timesteps of {'x'.join(map(str, sensor(workload)))} spike "
+              f"counts, {int(counts.sum())} events")
+        return 0
     if args.epochs:
         WORKLOADS[args.workload] = replace(
             WORKLOADS[args.workload],
