@@ -6,7 +6,7 @@ import nir
 import numpy as np
 from cimforge.golden.network import reference
 from cimforge.golden.nir_reference import simulate
-from cimforge.nirbridge import from_nir
+from cimforge.nirbridge import from_nir, write
 from cimforge.runner import run
 from cimforge.snn_train import predict
 from cimforge.snn_workload import (
@@ -33,6 +33,20 @@ def test_the_shipped_network_is_its_nir_graph_compiled():
     trained = network.source["trained"]
     assert trained["config"]["hidden"] == list(workload.config.hidden)
     assert trained["bins"] == workload.bins and network.layers[1].neurons.b_w == 4
+
+
+def test_the_shipped_network_round_trips_through_nir(tmp_path):
+    """Its integer form written as NIR (`cimforge export`) reads back identical."""
+    network = shipped("digits")
+    write(network, tmp_path / "digits.nir")
+    back = from_nir(tmp_path / "digits.nir").network
+    for a, b in zip(back.layers, network.layers):
+        assert type(a) is type(b)
+        if hasattr(a, "weight"):
+            assert np.array_equal(a.weight, b.weight) and np.array_equal(a.bias, b.bias)
+            assert np.array_equal(a.neurons.threshold, b.neurons.threshold)
+            settings = lambda n: (n.b_w, n.b_v, n.reset, n.overflow)
+            assert settings(a.neurons) == settings(b.neurons)
 
 
 def test_it_classifies_and_the_integers_track_the_float_graph():
