@@ -7,6 +7,7 @@ flow), so `cimforge --help` and argument errors answer at once."""
 import argparse
 import importlib.metadata
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -302,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     except ParamError as error:
         print(f"cimforge: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`cimforge list | head`): stop quietly, as Unix tools do, and
+        # keep Python from reporting the flush of the closed stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:
         print(f"cimforge: error: {error.strerror}: {error.filename}", file=sys.stderr)
         return 2

@@ -22,6 +22,17 @@ def test_list_shows_blocks_parameters_and_presets():
     assert "presets:" in result.stdout and "raca" in result.stdout
 
 
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`cimforge list | head -1`: the pipe closes under the listing; no error, no noise."""
+    listing = subprocess.Popen([sys.executable, "-m", "cimforge.cli", "list"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = listing.stdout.readline()
+    listing.stdout.close()
+    stderr = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) == 0 and first.startswith(b"lfsr_bank"), stderr
+    assert stderr == ""
+
+
 def test_gen_writes_verilog_and_metadata(tmp_path):
     result = cimforge("gen", "lfsr_bank", "--preset", "tiny", "--param", "lanes=2",
                       "-o", str(tmp_path))
