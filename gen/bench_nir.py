@@ -82,6 +82,8 @@ def bench_workloads(work: Path, quick: bool) -> list[dict]:
                    rtl_cycles_per_timestep=round(cycles / steps, 1),
                    rtl_cycles_per_inference=round(cycles / count),
                    rtl_cycles_per_second=round(cycles / seconds))
+        row["energy_nj"] = snn_workload.energy_per_inference(
+            name, range(workload.train, workload.train + (5 if quick else 40)))
         print(f"  {name}: float {row['float']:.2%}, integer {row['integer']:.2%}, RTL "
               f"{identical}/{count} identical, {correct} correct, "
               f"{row['rtl_cycles_per_inference']} cycles/inference, "
@@ -117,6 +119,20 @@ def render(entries: dict) -> list[str]:
                          f"{r['rtl_correct']}/{r['rtl_samples']} | "
                          f"{r['rtl_cycles_per_timestep']} | {r['rtl_cycles_per_inference']} | "
                          f"{r['rtl_cycles_per_second']} |")
+        lines += ["", "Energy per inference on one `flexspim` core (nJ, `golden.energy` from the "
+                  "golden model's counters, first 40 test samples): macro additions and "
+                  "comparisons, rows loaded into or stored from the macro, operand-buffer "
+                  "traffic. DRAM and the mesh are not counted yet.", "",
+                  "| workload | stationarity | layers | macro | macro loads/stores | buffer | "
+                  "total |", "|---|---|---|---|---|---|---|"]
+        for r in entries["snn_workloads"]:
+            for how, e in r.get("energy_nj", {}).items():
+                if "error" in e:
+                    lines.append(f"| {r['workload']} | {how} | {e['error']} | | | | |")
+                else:
+                    lines.append(f"| {r['workload']} | {how} | {' '.join(e['layers'])} | "
+                                 f"{e['macro']} | {e['macro_moves']} | {e['buffer']} | "
+                                 f"{e['total']} |")
         lines.append("")
     if "nir" not in entries:
         return lines

@@ -119,5 +119,13 @@ def snn_demo(samples: int = 6) -> int:
     print(f"   accuracy {correct}/{samples}; {total_cycles / samples:.0f} cycles and "
           f"{total_sops / total_cycles:.2f} SOP/cycle on average "
           f"({time.monotonic() - start:.1f} s incl. build); whole test split: bench/RESULTS.md")
-    print("   (an energy estimate per mapping will come with the energy model: not yet built)")
+    from .snn_workload import energy_per_inference
+    print("   energy per inference on one `flexspim` core, by stationarity (golden.energy: "
+          "macro + loads/stores + buffer; DRAM and mesh not counted yet):")
+    for how, e in energy_per_inference(
+            "digits", range(workload.train, workload.train + samples)).items():
+        print(f"     {how:<6} " + (e["error"] if "error" in e else
+                                   f"{e['total']:7.1f} nJ (macro {e['macro']}, loads/stores "
+                                   f"{e['macro_moves']}, buffer {e['buffer']}; layers "
+                                   f"{' '.join(e['layers'])})"))
     return 0

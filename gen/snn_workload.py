@@ -130,6 +130,34 @@ def accuracy(name: str, samples: int | None = None, folder: Path = NETWORK_DIR) 
     return result
 
 
+def energy_per_inference(name: str, samples: range, core: str = "flexspim") -> dict:
+    """Energy (nJ per inference, by component) of the shipped network on one core of preset
+    `core` for each stationarity choice, from the golden model's counters over `samples`."""
+    from .golden.energy import core_energy
+    from .golden.snn import CoreModel
+    from .mapper import MappingError, map_network
+    from .params.snn import PRESETS
+    params = PRESETS[core]
+    network = shipped(name)
+    x, _ = inputs(WORKLOADS[name], samples)
+    out = {}
+    for stationarity in ("ws", "os", "hs-min"):
+        try:
+            mapping = map_network(network, params.macro, stationarity, params.buffer_rows)
+        except MappingError as error:
+            out[stationarity] = {"error": str(error)}
+            continue
+        total: dict = {}
+        for sample in x:
+            result = CoreModel(params.macro, network, mapping).run(events_of(sample))
+            for part, pj in core_energy(result.macro, result.counters,
+                                        params.macro.cols).items():
+                total[part] = total.get(part, 0.0) + pj / 1000 / len(x)
+        out[stationarity] = {part: round(nj, 1) for part, nj in total.items()}
+        out[stationarity]["layers"] = [plan.stationarity for plan in mapping.plans]
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cimforge.snn_workload")
     parser.add_argument("action", choices=["train", "accuracy", "sample", "path"])
