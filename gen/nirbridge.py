@@ -46,6 +46,7 @@ from .golden.nir_graph import (
     CompileOptions,
     NirError,
     chain,
+    input_shape,
     setting,
 )
 
@@ -142,16 +143,6 @@ class _Weighted:
     notes: list = field(default_factory=list)
 
 
-def _input_shape(name: str, node) -> tuple:
-    shape = tuple(int(n) for n in np.atleast_1d(node.input_type["input"]))
-    if len(shape) in (2, 4) and shape[0] == 1:       # a leading batch dimension of 1
-        shape = shape[1:]
-    if len(shape) not in (1, 3):
-        raise NirError(f"node {name!r}: input shape {shape}; cimforge takes (n,) or "
-                       f"(channels, height, width)")
-    return shape
-
-
 def _conv_geometry(name, node, shape):
     if len(shape) != 3:
         raise NirError(f"node {name!r}: Conv2d on a {shape} input; it needs (channels, height, "
@@ -216,7 +207,7 @@ def _float_layers(graph, options: CompileOptions):
     """The chain as float layers: (input shape, [ _Weighted | SumPool2d | Flatten ])."""
     import nir
     nodes = chain(graph)
-    shape = _input_shape(*nodes[0])
+    shape = input_shape(*nodes[0])
     layers, pending, input_scale = [], None, 1.0
     known = (nir.Output, nir.Affine, nir.Linear, nir.Conv2d, nir.IF, nir.LIF, nir.SumPool2d,
              nir.AvgPool2d, nir.Flatten)
@@ -271,7 +262,7 @@ def _float_layers(graph, options: CompileOptions):
     if not layers or not isinstance(layers[-1], _Weighted):
         raise NirError("the graph must end in a weighted layer and its IF neurons (their "
                        "spike counts are the output)")
-    return _input_shape(*nodes[0]), layers
+    return input_shape(*nodes[0]), layers
 
 
 def _neurons(name, node, layer: _Weighted, options: CompileOptions):

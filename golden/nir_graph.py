@@ -165,6 +165,18 @@ def setting(node, key: str, default):
 
 
 
+def input_shape(name: str, node) -> tuple:
+    """The shape an Input node gives: (n,) or (C, H, W), a leading batch dimension of 1
+    dropped."""
+    shape = tuple(int(n) for n in np.atleast_1d(node.input_type["input"]))
+    if len(shape) in (2, 4) and shape[0] == 1:       # a leading batch dimension of 1
+        shape = shape[1:]
+    if len(shape) not in (1, 3):
+        raise NirError(f"node {name!r}: input shape {shape}; cimforge takes (n,) or "
+                       f"(channels, height, width)")
+    return shape
+
+
 def sequence(input_shape, *named):
     """A chain graph: Input, the (name, node) pairs in order, Output (shaped like the last
     node's output)."""

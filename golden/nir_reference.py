@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nir_graph import CompileOptions, chain, setting
+from .nir_graph import CompileOptions, chain, input_shape, setting
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, stride, padding) -> np.ndarray:
@@ -57,9 +57,7 @@ def simulate(graph, events: list, options: CompileOptions | None = None) -> Floa
     import nir
     options = options or CompileOptions()
     nodes = chain(graph)
-    shape = tuple(int(n) for n in np.atleast_1d(nodes[0][1].input_type["input"]))
-    if len(shape) in (2, 4) and shape[0] == 1:
-        shape = shape[1:]
+    shape = input_shape(*nodes[0])
     size = int(np.prod(shape))
     state: dict[str, np.ndarray] = {}
     spikes = []
