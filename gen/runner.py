@@ -132,17 +132,17 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
             raise RunError(f"a timestep of {len(step)} input events: the core queues at most "
                            f"{core.queue_depth} per timestep")
     cycles = None
-    rtl = _run_fast if sim == "fast" else _run_rtl
-    if not check and sim != "golden":
-        spikes, cycles, counters = rtl(sim, core, network, mapping, events)
-    else:
-        model = CoreModel(core.macro, network, mapping)
-        golden = model.run(events)
+    if check or sim == "golden":
+        golden = CoreModel(core.macro, network, mapping).run(events)
         spikes = [step[-1] for step in golden.spikes]
         counters = _named(golden.macro, golden.counters, timing=False)
-    if check and sim != "golden":
+    if sim != "golden":
+        rtl = _run_fast if sim == "fast" else _run_rtl
         spikes_rtl, cycles, measured = rtl(sim, core, network, mapping, events)
-        counters = _checked(spikes_rtl, spikes, measured, counters)
+        if check:
+            counters = _checked(spikes_rtl, spikes, measured, counters)
+        else:
+            spikes, counters = spikes_rtl, measured
     counts = _counts(network, spikes)
     layers = [(plan.layer, plan.stationarity, -(-plan.groups // plan.chunk))
               for plan in mapping.plans]

@@ -42,7 +42,16 @@ class Workload:
     data_seed: int = 0
 
     def dataset(self, indices) -> event_data.EventSet:
-        return {"digits": event_data.digits_events}[self.name](indices, seed=self.data_seed)
+        return SETS[self.name][0](indices, seed=self.data_seed)
+
+    @property
+    def sensor(self) -> tuple:
+        size = SETS[self.name][1]["size"]
+        return (2, size, size)
+
+
+# Each workload's event set: its generator and its geometry.
+SETS = {"digits": (event_data.digits_events, event_data.DIGITS)}
 
 
 WORKLOADS = {
@@ -60,10 +69,6 @@ def inputs(workload: Workload, indices) -> tuple[np.ndarray, np.ndarray]:
     counts = np.array([event_data.to_counts(e, data.sensor, data.duration_us, workload.bins)
                        .reshape(workload.bins, -1) for e in data.samples])
     return counts, data.labels
-
-
-def sensor(workload: Workload) -> tuple:
-    return workload.dataset([0]).sensor
 
 
 def events_of(counts: np.ndarray) -> list[list[int]]:
@@ -91,7 +96,7 @@ def train_workload(name: str, out: Path = NETWORK_DIR) -> dict:
     generated = time.monotonic() - start
     params = train(x[:workload.train], y[:workload.train], workload.config)
     trained = time.monotonic() - start - generated
-    graph = to_graph(params, workload.config.threshold, sensor(workload))
+    graph = to_graph(params, workload.config.threshold, workload.sensor)
     import nir
     nir.write(str(out / f"snn_{name}.nir"), graph)
     compiled = from_nir(out / f"snn_{name}.nir", compile_options(workload))
@@ -175,9 +180,9 @@ def main(argv=None) -> int:
             parser.error(f"sample needs an index in 0..{workload.samples - 1} (the test split "
                          f"starts at {workload.train})")
         counts, labels = inputs(workload, [args.index])
-        np.save(args.output, counts[0].reshape((workload.bins,) + sensor(workload)))
+        np.save(args.output, counts[0].reshape((workload.bins,) + workload.sensor))
         print(f"wrote {args.output}: sample {args.index} (label {labels[0]}), "
-              f"{workload.bins} timesteps of {'x'.join(map(str, sensor(workload)))} spike "
+              f"{workload.bins} timesteps of {'x'.join(map(str, workload.sensor))} spike "
               f"counts, {int(counts.sum())} events")
         return 0
     if args.epochs:

@@ -141,6 +141,27 @@ class Network:
     def shape_in(self, index: int) -> tuple:
         return self.input_shape if index == 0 else self.shapes[index - 1]
 
+    def difference(self, other: "Network") -> str | None:
+        """The first way `other` computes differently (a shape, a layer's kind, array or
+        neuron setting), or None when the two are the same network (`source` aside)."""
+        if self.input_shape != other.input_shape or len(self.layers) != len(other.layers):
+            return f"input {self.input_shape} with {len(self.layers)} layers against " \
+                   f"{other.input_shape} with {len(other.layers)}"
+        for i, (a, b) in enumerate(zip(self.layers, other.layers)):
+            if type(a) is not type(b):
+                return f"layer {i}: {a.kind} against {b.kind}"
+            for name in ("weight", "bias", "stride", "padding", "kernel"):
+                u, v = getattr(a, name, None), getattr(b, name, None)
+                if (u is None) != (v is None) or (u is not None and not np.array_equal(u, v)):
+                    return f"layer {i}: {name} differs"
+            if hasattr(a, "neurons"):
+                if not np.array_equal(a.neurons.threshold, b.neurons.threshold):
+                    return f"layer {i}: threshold differs"
+                settings = lambda n: (n.b_w, n.b_v, n.reset, n.overflow)
+                if settings(a.neurons) != settings(b.neurons):
+                    return f"layer {i}: {settings(a.neurons)} against {settings(b.neurons)}"
+        return None
+
     @property
     def weighted(self) -> list[int]:
         """Indices of the weighted layers (the ones with neurons)."""

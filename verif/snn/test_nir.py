@@ -46,16 +46,8 @@ def assert_exact(graph, network, events, options=None):
 
 
 def same_network(a: Network, b: Network):
-    assert a.input_shape == b.input_shape and len(a.layers) == len(b.layers)
-    for x, y in zip(a.layers, b.layers):
-        assert type(x) is type(y)
-        for name in ("weight", "bias", "stride", "padding", "kernel"):
-            u, v = getattr(x, name, None), getattr(y, name, None)
-            assert (u is None) == (v is None) and (u is None or np.array_equal(u, v)), name
-        if hasattr(x, "neurons"):
-            assert np.array_equal(x.neurons.threshold, y.neurons.threshold)
-            assert (x.neurons.b_w, x.neurons.b_v, x.neurons.reset, x.neurons.overflow) == \
-                (y.neurons.b_w, y.neurons.b_v, y.neurons.reset, y.neurons.overflow)
+    difference = a.difference(b)
+    assert difference is None, difference
 
 
 # -- round trip and exactness ---------------------------------------------------------------
