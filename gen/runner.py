@@ -7,7 +7,8 @@ model, or the Verilog in Icarus or Verilator (driven through its host port by th
 programs, `cimforge.snn_host` / `cimforge.system_host`, that would drive a board). On a mesh
 each timestep's output spikes are sorted (the cores of a split output layer interleave). RTL runs are checked against the golden model
 as they go (output spikes and every deterministic counter): a difference is an error, not a
-result.
+result. So is a run whose events do not fit a core's queue (`queue_depth` events per layer and
+timestep): the hardware drops and counts them, and its results are no longer the network's.
 
 Input events: a text file with one line per timestep, each the flat input addresses that
 spike in it (C order, as `Flatten`), separated by spaces or commas (`#` starts a comment, and
@@ -133,7 +134,9 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
                            f"{core.queue_depth} per timestep")
     cycles = None
     if check or sim == "golden":
-        golden = CoreModel(core.macro, network, mapping).run(events)
+        golden = CoreModel(core.macro, network, mapping, core.queue_depth).run(events)
+        _no_drops(core, {f"layer {plan.layer}": golden.counters[f"dropped_{plan.layer}"]
+                         for plan in mapping.plans})
         spikes = [step[-1] for step in golden.spikes]
         counters = _named(golden.macro, golden.counters, timing=False)
     if sim != "golden":
@@ -143,10 +146,23 @@ def run(network: Network, events: list, sim: str = "golden", stationarity: str =
             counters = _checked(spikes_rtl, spikes, measured, counters)
         else:
             spikes, counters = spikes_rtl, measured
+            _no_drops(core, {"the core's layers": counters["core.dropped"]})
     counts = _counts(network, spikes)
     layers = [(plan.layer, plan.stationarity, -(-plan.groups // plan.chunk))
               for plan in mapping.plans]
     return RunResult(spikes, counts, int(np.argmax(counts)), layers, cycles, counters)
+
+
+def _no_drops(core: SnnCoreParams, dropped: dict):
+    """Refuses a run that dropped events (`dropped`: how many, by layer)."""
+    lost = {where: n for where, n in dropped.items() if n}
+    if lost:
+        raise RunError(
+            "more events than a core's queue holds (queue_depth "
+            f"{core.queue_depth} per layer and timestep): "
+            + ", ".join(f"{where}: {n} events dropped over the run" for where, n in lost.items())
+            + "; the hardware drops them, so the results would not be the network's. Send "
+            "fewer input events per timestep, or use cores with a deeper queue")
 
 
 def _checked(spikes_rtl, spikes, measured: dict, counters: dict) -> dict:
@@ -227,6 +243,9 @@ def _run_system(network, events, sim, stationarity, system: SnnSystemParams) -> 
                            f"{system.core_params.queue_depth} per timestep")
     model = SystemModel(system, smap)
     golden = model.run(events)
+    _no_drops(system.core_params, {
+        f"layer {layer} on core {part.core}": model.models[part.core].counters[f"dropped_{plan.layer}"]
+        for part in smap.parts for layer, plan in zip(part.layers, part.mapping.plans)})
     counters = _system_counters(smap, {c: (m.macro.counters, m.counters)
                                        for c, m in model.models.items()}, model.links,
                                 timing=False)

@@ -154,7 +154,8 @@ def energy_per_inference(name: str, samples: range, core: str = "flexspim") -> d
             continue
         total: dict = {}
         for sample in x:
-            result = CoreModel(params.macro, network, mapping).run(events_of(sample))
+            result = CoreModel(params.macro, network, mapping,
+                               params.queue_depth).run(events_of(sample))
             for part, pj in core_energy(result.macro, result.counters,
                                         params.macro.cols).items():
                 total[part] = total.get(part, 0.0) + pj / 1000 / len(x)

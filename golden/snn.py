@@ -13,6 +13,11 @@ group of the chunk, each FIRE followed by a COUNTER read of the spike count (the
 it only once every spike before it is out: the controller's sign that this FIRE's spikes are
 complete), and STORE the membranes back (chunked only). Fired lanes become neuron addresses,
 the next layer's events.
+
+A layer's events wait in a queue of `queue_depth` (the core's): the timestep's input events, and
+the spikes of the layer before it on the core. Those beyond it are dropped, as the hardware
+drops them, and counted (`DROPPED`, and `dropped_<i>` for weighted layer i); a run that drops
+none equals the layer-level reference.
 """
 
 from collections import Counter as Tally
@@ -40,8 +45,13 @@ class CoreResult:
 
 
 class CoreModel:
-    def __init__(self, params: CimMacroParams, network: Network, mapping: Mapping):
+    """`queue_depth`: the core's (`SnnCoreParams.queue_depth`); None for queues without end
+    (the mapping's contract alone)."""
+
+    def __init__(self, params: CimMacroParams, network: Network, mapping: Mapping,
+                 queue_depth: int | None = None):
         self.p, self.network, self.mapping = params, network, mapping
+        self.queue_depth = queue_depth
         self.macro = CimMacroModel(params)
         self.buffer = dict(mapping.buffer_image)
         self.commands: list[int] = []
@@ -144,6 +154,15 @@ class CoreModel:
         return fired
 
     # -- timesteps ---------------------------------------------------------------------------
+    def _queued(self, layer: int, addresses: list[int]) -> list[int]:
+        """What weighted layer `layer`'s queue takes of `addresses` (in arrival order)."""
+        if self.queue_depth is None or len(addresses) <= self.queue_depth:
+            return addresses
+        dropped = len(addresses) - self.queue_depth
+        self.counters[CoreCounter.DROPPED] += dropped
+        self.counters[f"dropped_{layer}"] += dropped
+        return addresses[:self.queue_depth]
+
     def timestep(self, events: list[int]) -> list[list[int]]:
         addresses = [int(a) for a in events]
         plans = {plan.layer: (plan, config)
@@ -154,7 +173,7 @@ class CoreModel:
                 shape_in = self.network.shape_in(index)
                 addresses = [transform(layer, shape_in, a) for a in addresses]
                 continue
-            addresses = self._layer(*plans[index], addresses)
+            addresses = self._layer(*plans[index], self._queued(index, addresses))
             fired_by_layer.append(addresses)
         return fired_by_layer
 

@@ -9,7 +9,9 @@ counters, and each link's counts; equal to the layer-level reference
 Within a stage the cores run in parallel in the RTL, so a core fed by several cores takes
 their spikes interleaved; the model feeds them stage-part by stage-part. That is the same
 result in wrap mode, where the order of a layer's events does not matter; the mapper never
-lets several cores feed a saturating layer.
+lets several cores feed a saturating layer. Nor does it, for a run that drops events (more than
+a core's queue holds: `CoreModel`), when several cores feed the core that drops them: which
+ones it drops then depends on timing, and the model drops the last stage-part's.
 """
 
 from collections import Counter as Tally
@@ -35,8 +37,9 @@ class SystemResult:
 class SystemModel:
     def __init__(self, system: SnnSystemParams, mapping: SystemMapping):
         self.system, self.mapping = system, mapping
-        macro = system.core_params.macro
-        self.models = {part.core: CoreModel(macro, part.network, part.mapping)
+        core = system.core_params
+        self.models = {part.core: CoreModel(core.macro, part.network, part.mapping,
+                                            core.queue_depth)
                        for part in mapping.parts}
         self.links = {part.core: Tally() for part in mapping.parts}
 

@@ -254,7 +254,8 @@ PRESETS = {
     "ice40": SnnCoreParams(rows=128, cols=32, max_slices=8, max_lane=8, buffer_rows=512,
                            max_inputs=256, max_channels=32, max_map=16, max_kernel=3,
                            max_layers=4, queue_depth=128),
-    # The paper's macro size: 512 x 256, lanes up to 16 columns.
+    # The paper's macro size: 512 x 256, lanes up to 16 columns. Queues of 4096 events: every
+    # spike of a 16 x 16 x 16 layer (the N-MNIST CNN's first two) can reach the next layer.
     "flexspim": SnnCoreParams(rows=512, cols=256, max_slices=16, max_lane=16,
-                              buffer_rows=2048, queue_depth=512),
+                              buffer_rows=2048, queue_depth=4096),
 }

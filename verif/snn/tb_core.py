@@ -59,7 +59,7 @@ async def random_networks(dut):
         want = [step[-1] for step in reference(net, events).spikes]
         what = f"network {index} ({kind}, {stationarity}): "
         assert got == want, f"{what}spikes {got}, reference {want}"
-        model = CoreModel(params.macro, net, mapping)
+        model = CoreModel(params.macro, net, mapping, params.queue_depth)
         model.run(events)
         reads = read_program(params, mapping)
         for word in reads:

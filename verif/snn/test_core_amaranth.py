@@ -43,7 +43,7 @@ def test_networks_issue_the_model_commands(kind, stationarity, trial):
     net, mapping = mapping_for(np_rng, kind, stationarity, CORE.macro, CORE.buffer_rows,
                                overflow=("wrap", "saturate")[trial % 2])
     events = random_events(np_rng, net, steps=3)
-    model = CoreModel(CORE.macro, net, mapping)
+    model = CoreModel(CORE.macro, net, mapping, CORE.queue_depth)
     want = model.run(events)
     issued, spikes, readout = run_core(CORE, net, mapping, events, rng)
     for i, (got, exp) in enumerate(zip(issued, model.commands)):

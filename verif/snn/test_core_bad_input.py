@@ -1,8 +1,10 @@
-"""Bad input to an accelerator core (Amaranth's simulator): events beyond a queue's depth,
-a malformed descriptor, host commands out of range. Each is dropped and counted, the rest
-runs as if it had not come, and every timestep still ends."""
+"""Bad input to an accelerator core (Amaranth's simulator): events beyond a queue's depth
+(input events, and a layer's spikes beyond the next layer's queue), a malformed descriptor,
+host commands out of range. Each is dropped and counted, the rest runs as if it had not come
+(as the golden model drops them), and every timestep still ends."""
 
 from cimforge.golden.network import Linear, Network, Neurons, reference
+from cimforge.golden.snn import CoreModel
 from cimforge.mapper import descriptors, map_network
 from cimforge.params.snn import CoreCounter, HostOp, SnnCoreParams
 from cimforge.snn_host import load_program, step_program
@@ -40,6 +42,26 @@ def test_events_beyond_the_queue_are_dropped_and_counted():
     kept = [events[0][:CORE.queue_depth], events[1]]
     assert spikes == [step[-1] for step in reference(net, kept).spikes]
     assert counters[CoreCounter.DROPPED] == 5
+
+
+def test_spikes_beyond_the_next_queue_are_dropped_as_the_model_drops_them():
+    rng = seeds.np_rng("core-overflow-between-layers")
+    # Layer 0: 12 neurons with thresholds of 1, so that most fire, more than a queue holds.
+    net = Network((12,), [
+        Linear(rng.integers(0, 3, (12, 12)), Neurons(1, b_w=3, b_v=8)),
+        Linear(rng.integers(-2, 4, (4, 12)), Neurons(rng.integers(1, 6, 4), b_w=3, b_v=8))])
+    for stationarity in ("ws", "os"):
+        mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
+        events = [list(rng.choice(12, 6)) for _ in range(4)]
+        spikes, counters = run(load_program(CORE, net, mapping) + step_program(CORE, net, events),
+                               len(events))
+        model = CoreModel(CORE.macro, net, mapping, CORE.queue_depth).run(events)
+        assert model.counters["dropped_1"] > 0, "the test must overflow layer 1's queue"
+        assert spikes == [step[-1] for step in model.spikes], stationarity
+        assert counters[CoreCounter.DROPPED] == model.counters[CoreCounter.DROPPED]
+        assert counters[CoreCounter.EVENTS_IN] == model.counters[CoreCounter.EVENTS_IN]
+        # Without the drops the network computes something else: the test can tell.
+        assert spikes != [step[-1] for step in reference(net, events).spikes]
 
 
 def test_a_malformed_descriptor_is_refused_and_the_timestep_ends():

@@ -14,7 +14,7 @@ from cimforge.params.snn import PRESETS, CoreCounter
 def run_counters(net, stationarity, events):
     core = PRESETS["flexspim"]
     mapping = map_network(net, core.macro, stationarity, core.buffer_rows)
-    result = CoreModel(core.macro, net, mapping).run(events)
+    result = CoreModel(core.macro, net, mapping, core.queue_depth).run(events)
     return result.macro, result.counters
 
 

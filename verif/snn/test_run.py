@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-from cimforge.golden.network import Linear, Network, Neurons, reference
-from cimforge.runner import run
+from cimforge.golden.network import Conv2d, Linear, Network, Neurons, reference
+from cimforge.runner import RunError, run
 from cimforge.verif import seeds
 from cimforge.verif.snn.stimulus import random_events, random_network
 
@@ -138,3 +138,32 @@ def test_a_network_too_big_names_the_layer(tmp_path):
                       cwd=tmp_path)
     assert result.returncode == 2
     assert "layer 0: ws needs at least" in result.stderr and "Traceback" not in result.stderr
+
+
+def flooding():
+    """A network whose first layer fires more spikes than the `small` core's queue (512)
+    holds for the next layer: 16 x 8 x 8 neurons, each input event reaches 144 of them."""
+    return Network((1, 8, 8), [
+        Conv2d(np.ones((16, 1, 3, 3), int), Neurons(1, b_w=2, b_v=4), padding=1),
+        Conv2d(np.ones((2, 16, 1, 1), int), Neurons(2, b_w=2, b_v=8))])
+
+
+@pytest.mark.parametrize("where,options", [
+    ("layer 1: ", {}),
+    ("layer 1 on core 0: ", {"mesh": (1, 2)}),
+    ("the core's layers: ", {"sim": "fast", "check": False}),      # the RTL's own counter
+])
+def test_a_run_that_drops_events_is_an_error(where, options):
+    events = [list(range(0, 64, 5)), [3]]
+    with pytest.raises(RunError, match="more events than a core's queue holds .queue_depth "
+                                       f"512 per layer and timestep.: {where}496 events dropped"):
+        run(flooding(), events, **options)
+
+
+def test_the_cli_refuses_a_run_that_drops_events(tmp_path):
+    flooding().save(tmp_path / "net.npz")
+    (tmp_path / "events.txt").write_text(" ".join(map(str, range(0, 64, 5))) + "\n")
+    result = cimforge("run", "net.npz", "--input", "events.txt", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "layer 1: " in result.stderr and "events dropped" in result.stderr
+    assert "Traceback" not in result.stderr
