@@ -9,6 +9,7 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from .blocks import get
+from .hdl.common.axis_top import tdata_width
 from .params import Params
 from .tools import setup_verilator
 
@@ -42,8 +43,10 @@ def metadata(params: Params, top) -> dict:
     meta["generator"] = {
         "tool": "cimforge", "version": importlib.metadata.version("cimforge"),
         "block": params.block, "preset": preset_of(params), "params": params.as_dict()}
-    meta["formats"] = {port: {"format": fmt.name, "width": fmt.size, "fields": fmt.describe()}
-                       for port, fmt in params.formats().items()}
+    meta["formats"] = {
+        port: {"format": fmt.name, "width": fmt.size, "fields": fmt.describe(),
+               **({"tdata_width": tdata_width(fmt.size)} if "_axis_" in port else {})}
+        for port, fmt in params.formats().items()}
     return meta
 
 

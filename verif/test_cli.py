@@ -33,6 +33,19 @@ def test_a_reader_that_stops_early_is_not_an_error():
     assert stderr == ""
 
 
+def test_tdata_is_whole_bytes_and_the_metadata_says_so(tmp_path):
+    result = cimforge("gen", "snn_core", "--preset", "ice40", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    ports = json.loads((tmp_path / "snn_core.json").read_text())["interface"]["members"]
+    formats = json.loads((tmp_path / "snn_core.formats.json").read_text())
+    for port in ("s_axis_host", "m_axis_spike"):
+        width = formats[port]["width"]
+        assert width % 8, "the test needs a word that is not whole bytes"
+        assert ports[f"{port}_tdata"]["width"] == formats[port]["tdata_width"] == \
+            -(-width // 8) * 8
+    assert "tdata_width" not in formats["descriptor"]          # a word, not a port
+
+
 def test_gen_writes_verilog_and_metadata(tmp_path):
     result = cimforge("gen", "lfsr_bank", "--preset", "tiny", "--param", "lanes=2",
                       "-o", str(tmp_path))

@@ -2,8 +2,10 @@
 
 Every `amaranth.lib.stream` member `name` of the wrapped component becomes
 `s_axis_<name>_tvalid/_tready/_tdata` (streams into the core) or `m_axis_<name>_...` (streams out
-of it), with `tdata` the payload's bits; every other port keeps its own name. The wrapper adds
-no logic, only wires, so standard AXI-Stream IP and verification components plug in unchanged.
+of it); every other port keeps its own name. AXI4-Stream carries whole bytes, so `tdata` is the
+payload's bits padded to a multiple of 8: zero-extended on the way out, the padding ignored on
+the way in (`tdata_width`). The wrapper adds no logic, only wires, so standard AXI-Stream IP and
+verification components (cocotbext-axi, tests in `verif/test_axis_vip.py`) plug in unchanged.
 """
 
 from amaranth.hdl import Module, Shape
@@ -11,6 +13,11 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .ports import forward
+
+
+def tdata_width(payload_width: int) -> int:
+    """The `tdata` width of a payload of `payload_width` bits: whole bytes."""
+    return -(-payload_width // 8) * 8
 
 
 class AxisTop(wiring.Component):
@@ -30,8 +37,8 @@ class AxisTop(wiring.Component):
                 data_flow, ready_flow = (Out, In) if source else (In, Out)
                 members[f"{prefix}_tvalid"] = data_flow(1)
                 members[f"{prefix}_tready"] = ready_flow(1)
-                members[f"{prefix}_tdata"] = data_flow(width)
-                self._streams[prefix] = (name, source)
+                members[f"{prefix}_tdata"] = data_flow(tdata_width(width))
+                self._streams[prefix] = (name, source, width)
             elif member.is_port:
                 members[name] = member
                 self._plain[name] = name
@@ -43,14 +50,15 @@ class AxisTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = self.core
-        for prefix, (name, source) in self._streams.items():
+        for prefix, (name, source, width) in self._streams.items():
             port = getattr(self.core, name)
             valid, ready, tdata = (getattr(self, f"{prefix}_{s}") for s in
                                    ("tvalid", "tready", "tdata"))
             if source:
                 m.d.comb += [valid.eq(port.valid), port.ready.eq(ready), tdata.eq(port.payload)]
             else:
-                m.d.comb += [port.valid.eq(valid), ready.eq(port.ready), port.payload.eq(tdata)]
+                m.d.comb += [port.valid.eq(valid), ready.eq(port.ready),
+                             port.payload.eq(tdata[:width])]
         for name in self._plain:
             forward(m, self.signature.members[name], getattr(self, name), getattr(self.core, name))
         return m
