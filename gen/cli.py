@@ -196,6 +196,29 @@ def _cmd_fpga(args) -> int:
     return 0
 
 
+def _cmd_sim_board(args) -> int:
+    from .fpga.boards import BoardError
+    from .verif.sim_board import SimBoard, SimBoardError
+    try:
+        board = SimBoard(args.design, args.board)
+        print(f"building the simulated {board.board} / {args.design} (once per design)...",
+              file=sys.stderr)
+        device = board.start()
+    except (BoardError, SimBoardError) as error:
+        print(f"cimforge: error: {error}", file=sys.stderr)
+        return 2
+    print(f"serial port {device}: {board.board} / {args.design} in Verilator, UART at "
+          f"{board.params.divisor} clock cycles per bit (any baud rate works); Ctrl-C stops",
+          flush=True)
+    try:
+        board.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cimforge", description=__doc__)
     top.add_argument("--version", action="version",
@@ -289,11 +312,19 @@ def parser() -> argparse.ArgumentParser:
         action.add_argument("-o", "--output", default="build/fpga")
     build.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     program.add_argument("--dry-run", action="store_true", help="print the command only")
+
+    sim_board = sub.add_parser("sim-board", help="run a board design in Verilator behind a "
+                                                 "pseudo-terminal (a serial port)")
+    sim_board.add_argument("--design", default="raca", choices=list(DESIGNS),
+                           help="the core behind the UART bridge (default raca)")
+    sim_board.add_argument("--board", choices=list(BOARDS),
+                           help="whose version of the design (default: the first that has it)")
     return top
 
 
 COMMANDS = {"list": _cmd_list, "gen": _cmd_gen, "demo": _cmd_demo, "bench": _cmd_bench,
-            "compile": _cmd_compile, "export": _cmd_export, "run": _cmd_run, "fpga": _cmd_fpga}
+            "compile": _cmd_compile, "export": _cmd_export, "run": _cmd_run, "fpga": _cmd_fpga,
+            "sim-board": _cmd_sim_board}
 
 
 def main(argv: list[str] | None = None) -> int:

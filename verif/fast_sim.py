@@ -12,6 +12,7 @@ the timesteps (`S <stream> <hex>`), each timestep's cycles (`T <cycles>`) and th
 (`R <hex>`). Built once per configuration into `sim_build/<block>-<key>/fast/`, with -O3.
 """
 
+import hashlib
 import os
 import subprocess
 from dataclasses import dataclass
@@ -156,15 +157,18 @@ def _driver(block: str) -> str:
     return DRIVER.format(top=block, streams=len(streams), ready=ready, collect=collect)
 
 
-def build(params) -> Path:
-    """The configuration's fast model (built on first use, under a lock)."""
+def build(params, driver: str | None = None) -> Path:
+    """The configuration's fast model (built on first use, under a lock): with this module's
+    driver, or with C++ source `driver` (e.g. `cimforge.verif.sim_board`'s)."""
     verilog = emit_once(params)
-    directory = config_dir(params) / "fast"
+    source = driver or _driver(params.block)
+    directory = config_dir(params) / (
+        "fast" if driver is None else f"driver-{hashlib.sha1(source.encode()).hexdigest()[:8]}")
     binary = directory / f"V{params.block}"
     with _locked(directory):
         if not binary.exists():
             setup_verilator()
-            (directory / "driver.cpp").write_text(_driver(params.block))
+            (directory / "driver.cpp").write_text(source)
             command = ["verilator", "--cc", "--exe", "--build", "-O3", "-Wno-fatal",
                        "--x-assign", "fast", "--x-initial", "fast", "--top-module",
                        params.block, "-Mdir", str(directory / "obj"), "-o", str(binary),

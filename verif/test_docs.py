@@ -33,6 +33,8 @@ def test_site_builds_strict(tmp_path):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_examples_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # Simulator builds (e.g. the simulated board's) are the ones the other tests made.
+    monkeypatch.setenv("CIMFORGE_SIM_BUILD", str(ROOT / "sim_build"))
     namespace = {"__name__": "__docs__"}
     for number, (_, info, block) in enumerate(BLOCK.findall(page.read_text())):
         code = compile(textwrap.dedent(block), f"{page.name} example {number + 1}", "exec")
