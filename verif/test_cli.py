@@ -7,11 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-
-def cimforge(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cimforge.cli", *args], capture_output=True,
-                          text=True, cwd=cwd)
+from cimforge.verif.commands import cimforge
 
 
 def test_list_shows_blocks_parameters_and_presets():

@@ -11,6 +11,7 @@ import pytest
 from cimforge.fpga.host import Bridge, open_serial
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.verif import seeds
+from cimforge.verif.commands import cimforge
 from cimforge.verif.host.tb_uart_bridge import _raca_session, _snn_session
 from cimforge.verif.sim_board import SimBoard, design_params
 
@@ -59,8 +60,7 @@ def test_cli_prints_the_port_and_stops_on_ctrl_c():
 
 
 def test_cli_bad_design_is_one_clear_message():
-    result = subprocess.run([sys.executable, "-m", "cimforge.cli", "sim-board", "--design",
-                             "snn", "--board", "icebreaker"], capture_output=True, text=True)
+    result = cimforge("sim-board", "--design", "snn", "--board", "icebreaker")
     assert result.returncode == 2
     assert "design 'snn' has no ice40 version" in result.stderr
     assert "Traceback" not in result.stderr

@@ -4,8 +4,6 @@ nothing is rounded and within the stated error where weights are; the NIR paper'
 maps onto the 2x2 system; a scaled copy runs on the system's Verilog; cimforge's own
 networks round-trip; every unsupported graph is one message naming the node."""
 
-import subprocess
-import sys
 from dataclasses import replace
 
 import nir
@@ -16,13 +14,9 @@ from cimforge.golden.nir_reference import simulate, spike_count_errors
 from cimforge.nirbridge import CompileOptions, NirError, from_nir, to_nir, write
 from cimforge.runner import run
 from cimforge.verif import seeds
+from cimforge.verif.commands import cimforge
 from cimforge.verif.snn.nir_graphs import neurons, nmnist_cnn, sequence
 from cimforge.verif.snn.stimulus import random_events, random_network
-
-
-def cimforge(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cimforge.cli", *args], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 def flat_events(rng, size: int, steps: int, per_step: int) -> list[list[int]]:

@@ -11,24 +11,18 @@ a batch dimension, so Sinabs it is: docs/nir.md.)
 """
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from cimforge.golden.network import Network
 from cimforge.runner import run
 from cimforge.verif import seeds
+from cimforge.verif.commands import cimforge
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")     # nirtorch's
 
 torch = pytest.importorskip("torch", reason="the frameworks extra (make test installs it)")
 sinabs = pytest.importorskip("sinabs", reason="the frameworks extra (make test installs it)")
-
-
-def cimforge(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cimforge.cli", *args], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 def build_model(rng):

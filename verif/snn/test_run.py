@@ -3,20 +3,14 @@ Verilog (both simulators), against the layer-level reference; and every bad inpu
 clear message with exit status 2."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from cimforge.golden.network import Conv2d, Linear, Network, Neurons, reference
 from cimforge.runner import RunError, run
 from cimforge.verif import seeds
+from cimforge.verif.commands import cimforge
 from cimforge.verif.snn.stimulus import random_events, random_network
-
-
-def cimforge(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cimforge.cli", *args], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 def expected_counts(net, events):
