@@ -36,12 +36,23 @@ def _cmd_list(args) -> int:
 
 def _cmd_gen(args) -> int:
     from .blocks import get
+    from .cost import CostError, available_gigabytes, check
     from .emit import emit
+    from .progress import step
     if args.name is not None and not VERILOG_NAME.fullmatch(args.name):
         raise ParamError(f"--name {args.name!r} is not a Verilog module name (a letter or _, "
                          f"then letters, digits, _ or $); it also names the files in -o")
     params = get(args.block).configure(args.preset, args.param)
-    path = emit(params, Path(args.output), name=args.name, waivers=not args.no_waivers)
+    if not args.force:
+        try:
+            note = check(params, available_gigabytes())
+        except CostError as error:
+            print(f"cimforge: error: {error}", file=sys.stderr)
+            return 2
+        if note:
+            print(f"cimforge: {note}", file=sys.stderr, flush=True)
+    with step(f"generating {params.block}"):
+        path = emit(params, Path(args.output), name=args.name, waivers=not args.no_waivers)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -236,6 +247,8 @@ def parser() -> argparse.ArgumentParser:
                      help="set a parameter (repeatable); integers take 0x.. too")
     gen.add_argument("-o", "--output", default="build", help="output directory (default build)")
     gen.add_argument("--name", help="top module name (default: the block name)")
+    gen.add_argument("--force", action="store_true",
+                     help="generate even what the cost estimate says will not fit in memory")
     gen.add_argument("--no-waivers", action="store_true",
                      help="skip <name>.vlt, the Verilator lint waivers (saves a lint run)")
 
