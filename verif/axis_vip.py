@@ -29,6 +29,7 @@ class Port:
         bus = AxiStreamBus.from_prefix(dut, prefix)
         self.bytes = len(bus.tdata) // 8
         assert self.bytes * 8 == len(bus.tdata), f"{prefix}_tdata is not whole bytes"
+        self.words, self.frames = [], []      # words received but not taken; frame sizes
         vip = AxiStreamSource if prefix.startswith("s_") else AxiStreamSink
         self.vip = vip(bus, dut.clk)
         self.vip.log.setLevel(logging.WARNING)
@@ -47,15 +48,21 @@ class Port:
         await with_timeout(self.vip.wait(), timeout_us, "us")
 
     async def take(self, count: int, timeout_us: float = 20_000) -> list[int]:
-        """The next `count` words (one frame each: these ports have no `tlast`)."""
-        frames = [await with_timeout(self.vip.recv(), timeout_us, "us") for _ in range(count)]
-        assert all(len(f.tdata) == self.bytes for f in frames), f"{self.prefix}: frame size"
-        words = [int.from_bytes(bytes(f.tdata), "little") for f in frames]
-        for word in words:
-            assert word >> self.width == 0, f"{self.prefix}: padding of {word:#x} is not zero"
-        return words
+        """The next `count` words (a frame is one word, or with `tlast` the words up to it)."""
+        while len(self.words) < count:
+            frame = await with_timeout(self.vip.recv(), timeout_us, "us")
+            data = bytes(frame.tdata)
+            assert data and len(data) % self.bytes == 0, f"{self.prefix}: frame of {len(data)} " \
+                                                         f"bytes"
+            for k in range(0, len(data), self.bytes):
+                word = int.from_bytes(data[k:k + self.bytes], "little")
+                assert word >> self.width == 0, f"{self.prefix}: padding of {word:#x} is not zero"
+                self.words.append(word)
+            self.frames.append(len(data) // self.bytes)
+        taken, self.words = self.words[:count], self.words[count:]
+        return taken
 
     async def nothing_more(self, cycles: int = 50):
         """After `cycles` more cycles, nothing has come that was not taken."""
         await ClockCycles(self.dut.clk, cycles)
-        assert self.vip.empty(), f"{self.prefix}: {self.vip.count()} words more than expected"
+        assert self.vip.empty() and not self.words, f"{self.prefix}: more than expected"

@@ -231,6 +231,10 @@ async def check_snn_core(p, port, np_rng):
                 break
             got.append(fields["address"])
         assert got == want[t], f"snn_core: timestep {t}: {got}, reference {want[t]}"
+        # One frame per timestep: `tlast` on its end marker.
+        assert spikes.frames[-1] == len(got) + 1 and not spikes.words, \
+            f"snn_core: timestep {t}: a frame of {spikes.frames[-1]} words, expected " \
+            f"{len(got) + 1} (the spikes and the end marker)"
     model = CoreModel(p.macro, net, mapping, p.queue_depth)
     model.run(events)
     reads = read_program(p, mapping)

@@ -4,7 +4,9 @@ Every `amaranth.lib.stream` member `name` of the wrapped component becomes
 `s_axis_<name>_tvalid/_tready/_tdata` (streams into the core) or `m_axis_<name>_...` (streams out
 of it); every other port keeps its own name. AXI4-Stream carries whole bytes, so `tdata` is the
 payload's bits padded to a multiple of 8: zero-extended on the way out, the padding ignored on
-the way in (`tdata_width`). The wrapper adds no logic, only wires, so standard AXI-Stream IP and
+the way in (`tdata_width`). A stream out of the core whose words end frames (the component's
+`axis_last`: stream name -> the payload field that marks the frame's last word) also gets
+`tlast`. The wrapper adds no logic, only wires, so standard AXI-Stream IP and
 verification components (cocotbext-axi, tests in `verif/test_axis_vip.py`) plug in unchanged.
 """
 
@@ -38,6 +40,8 @@ class AxisTop(wiring.Component):
                 members[f"{prefix}_tvalid"] = data_flow(1)
                 members[f"{prefix}_tready"] = ready_flow(1)
                 members[f"{prefix}_tdata"] = data_flow(tdata_width(width))
+                if source and name in getattr(core, "axis_last", {}):
+                    members[f"{prefix}_tlast"] = Out(1)
                 self._streams[prefix] = (name, source, width)
             elif member.is_port:
                 members[name] = member
@@ -56,6 +60,9 @@ class AxisTop(wiring.Component):
                                    ("tvalid", "tready", "tdata"))
             if source:
                 m.d.comb += [valid.eq(port.valid), port.ready.eq(ready), tdata.eq(port.payload)]
+                if f"{prefix}_tlast" in self.signature.members:
+                    field = self.core.axis_last[name]
+                    m.d.comb += getattr(self, f"{prefix}_tlast").eq(getattr(port.payload, field))
             else:
                 m.d.comb += [port.valid.eq(valid), ready.eq(port.ready),
                              port.payload.eq(tdata[:width])]

@@ -34,7 +34,12 @@ class SnnCore(wiring.Component):
       (`params.spike_format`);
     * `rdata` (out): read-data of the host's MACRO, COUNTER and READ commands, in order;
     * `dropped`, `refused` (out): the `CoreCounter`s of those names.
+
+    At the top level (`AxisTop`) a timestep's spikes are one AXI4-Stream frame: `tlast` on its
+    end marker (`axis_last`).
     """
+
+    axis_last = {"spike": "end"}
 
     def __init__(self, params: SnnCoreParams):
         if not isinstance(params, SnnCoreParams):
