@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cimforge.blocks import BLOCKS
 from cimforge.verif.commands import cimforge
 
 
@@ -138,7 +139,12 @@ def test_license_file_matches_the_package_metadata():
 
 
 LINTED = [("lfsr_bank", "tiny"), ("cim_macro", "icebreaker"), ("aer_mesh", "2x1"),
-          ("raca", "digits"), ("snn_core", "ice40"), ("uart_bridge", "lfsr")]
+          ("aer_router", "inner"), ("raca", "digits"), ("combined", "ice40"),
+          ("snn_core", "ice40"), ("snn_system", "1x1"), ("uart_bridge", "lfsr")]
+
+
+def test_every_block_is_linted():
+    assert {block for block, _ in LINTED} == set(BLOCKS)
 
 
 @pytest.mark.parametrize("block,preset", LINTED)
