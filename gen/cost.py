@@ -50,16 +50,10 @@ def estimate(params: Params) -> Cost:
         # Each core with its link and host-port share (2x2 `small` cores: 29 s, 0.43 GB).
         cores = params.rows * params.cols
         core = estimate(params.core_params) + Cost(1, BASE_GB + 0.05)
-        total = _mesh(cores)
-        for _ in range(cores):
-            total = total + core
-        return total
+        return sum([core] * cores, _mesh(cores))
     if block == "combined":
         parts = [estimate(p) for _, p in params.members()]
-        total = parts[0]
-        for part in parts[1:]:
-            total = total + part
-        return total
+        return sum(parts[1:], parts[0])
     if block == "uart_bridge":
         return estimate(params.core_params()) + Cost(2, BASE_GB)
     return Cost(5, 0.35)                     # the LFSR bank, RACA: seconds at any size

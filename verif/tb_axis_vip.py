@@ -32,9 +32,11 @@ from cimforge.verif.aer.tb_mesh import check_deliveries
 from cimforge.verif.aer.traffic import random_event, random_tables
 from cimforge.verif.axis_vip import Port
 from cimforge.verif.cim.stimulus import busy_readout, program
+from cimforge.verif.cim.tb_macro import compare
 from cimforge.verif.harness import testbench_config
 from cimforge.verif.raca.stimulus import random_input
 from cimforge.verif.raca.stimulus import random_network as raca_network
+from cimforge.verif.raca.tb_lfsr_bank import assert_words, split
 from cimforge.verif.snn.stimulus import check_readout, random_events, random_network
 from cocotb.triggers import ClockCycles
 
@@ -63,16 +65,15 @@ async def start(dut):
 
 
 def lanes_of(words, p: LfsrBankParams) -> np.ndarray:
-    return np.array([[(w >> (k * p.width)) & ((1 << p.width) - 1) for k in range(p.lanes)]
-                     for w in words], dtype=np.uint64)
+    return np.array([split(w, p.width, p.lanes) for w in words], dtype=np.uint64)
 
 
 async def check_lfsr_bank(dut, p: LfsrBankParams, port, rng, prefix: str = "", words=60):
     """The reset sequence, then a seed (sent while the output waits) and its sequence."""
     model = LfsrBankModel(p)
     noise = port(f"m_axis_{prefix}noise")
-    got = lanes_of(await noise.take(words), p)
-    assert (got == model.after_reset(words)).all(), "lfsr_bank: reset sequence differs"
+    assert_words(lanes_of(await noise.take(words), p), model.after_reset(words),
+                 "lfsr_bank: reset sequence")
     noise.vip.clear_pause_generator()
     noise.vip.pause = True
     await ClockCycles(dut.clk, 4)
@@ -80,8 +81,8 @@ async def check_lfsr_bank(dut, p: LfsrBankParams, port, rng, prefix: str = "", w
     seed = rng.getrandbits(p.length)
     await port(f"s_axis_{prefix}seed").send([seed])
     noise.pause(PAUSE)
-    got = lanes_of(await noise.take(words), p)
-    assert (got == model.words(seed, words)).all(), f"lfsr_bank: seed {seed:#x} differs"
+    assert_words(lanes_of(await noise.take(words), p), model.words(seed, words),
+                 f"lfsr_bank: seed {seed:#x}")
 
 
 async def check_cim_macro(dut, p, port, rng, prefix: str = ""):
@@ -94,9 +95,8 @@ async def check_cim_macro(dut, p, port, rng, prefix: str = ""):
     model.run(cmds)
     rdata, spikes = port(f"m_axis_{prefix}rdata"), port(f"m_axis_{prefix}spike")
     await port(f"s_axis_{prefix}cmd").send(cmds)
-    got = await rdata.take(len(model.rdata))
-    assert got[:-2] == model.rdata[:-2], "cim_macro: read-data differs"
-    assert await spikes.take(len(model.spikes)) == model.spikes, "cim_macro: spikes differ"
+    compare(model, await rdata.take(len(model.rdata)), await spikes.take(len(model.spikes)),
+            0, 0, "cim_macro", tail=2)
     await spikes.nothing_more()
 
 

@@ -28,7 +28,8 @@ class AxisTop(wiring.Component):
 
     def __init__(self, core: wiring.Component):
         self.core = core
-        self._streams = {}                 # top-level prefix -> (core stream, is_source)
+        self._streams = {}                 # top-level prefix -> (core stream, is_source,
+                                           # payload width, tlast field or None)
         self._plain = {}                   # top-level name -> core port
         members = {}
         for name, member in core.signature.members.items():
@@ -40,9 +41,10 @@ class AxisTop(wiring.Component):
                 members[f"{prefix}_tvalid"] = data_flow(1)
                 members[f"{prefix}_tready"] = ready_flow(1)
                 members[f"{prefix}_tdata"] = data_flow(tdata_width(width))
-                if source and name in getattr(core, "axis_last", {}):
+                last = getattr(core, "axis_last", {}).get(name) if source else None
+                if last:
                     members[f"{prefix}_tlast"] = Out(1)
-                self._streams[prefix] = (name, source, width)
+                self._streams[prefix] = (name, source, width, last)
             elif member.is_port:
                 members[name] = member
                 self._plain[name] = name
@@ -54,15 +56,14 @@ class AxisTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = self.core
-        for prefix, (name, source, width) in self._streams.items():
+        for prefix, (name, source, width, last) in self._streams.items():
             port = getattr(self.core, name)
             valid, ready, tdata = (getattr(self, f"{prefix}_{s}") for s in
                                    ("tvalid", "tready", "tdata"))
             if source:
                 m.d.comb += [valid.eq(port.valid), port.ready.eq(ready), tdata.eq(port.payload)]
-                if f"{prefix}_tlast" in self.signature.members:
-                    field = self.core.axis_last[name]
-                    m.d.comb += getattr(self, f"{prefix}_tlast").eq(getattr(port.payload, field))
+                if last:
+                    m.d.comb += getattr(self, f"{prefix}_tlast").eq(getattr(port.payload, last))
             else:
                 m.d.comb += [port.valid.eq(valid), ready.eq(port.ready),
                              port.payload.eq(tdata[:width])]

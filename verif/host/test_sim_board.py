@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from cimforge.fpga.host import Bridge, open_serial
 from cimforge.golden.lfsr import LfsrBankModel
 from cimforge.verif import seeds
 from cimforge.verif.commands import cimforge
 from cimforge.verif.host.tb_uart_bridge import _raca_session, _snn_session
+from cimforge.verif.raca.tb_lfsr_bank import assert_words, split
 from cimforge.verif.sim_board import SimBoard, design_params
 
 
@@ -28,10 +30,10 @@ def test_lfsr_board_gives_the_model_sequence():
         seeded = [bridge.read(0) for _ in range(10)]
         assert bridge.status()["ok"] == 1 + 20 + 1 + 10
     model = LfsrBankModel(core)
-    pack = lambda lanes: [sum(int(v) << (k * core.width) for k, v in enumerate(row))
-                          for row in lanes]
-    assert words == pack(model.after_reset(20))
-    assert seeded == pack(model.words(seed, 10))
+    lanes = lambda words: np.array([split(w, core.width, core.lanes) for w in words],
+                                   dtype=np.uint64)
+    assert_words(lanes(words), model.after_reset(20), "reset sequence")
+    assert_words(lanes(seeded), model.words(seed, 10), f"seed {seed:#x}")
 
 
 @pytest.mark.parametrize("design,session", [("raca", _raca_session), ("snn", _snn_session)])
