@@ -3,6 +3,7 @@
 host commands out of range. Each is dropped and counted, the rest runs as if it had not come
 (as the golden model drops them), and every timestep still ends."""
 
+import numpy as np
 from cimforge.golden.network import Linear, Network, Neurons, reference
 from cimforge.golden.snn import CoreModel
 from cimforge.mapper import descriptors, map_network
@@ -46,10 +47,15 @@ def test_events_beyond_the_queue_are_dropped_and_counted():
 
 def test_spikes_beyond_the_next_queue_are_dropped_as_the_model_drops_them():
     rng = seeds.np_rng("core-overflow-between-layers")
-    # Layer 0: 12 neurons with thresholds of 1, so that most fire, more than a queue holds.
+    # Layer 0: 12 neurons, positive weights and thresholds of 1: all fire at every timestep,
+    # more than a queue (8) holds. Layer 1: two neurons of random weights (which events are
+    # kept matters), and two that count (weights 1, thresholds 9..12: they fire in timestep
+    # 0 on all 12 events and not on the 8 kept, so the drops always change the output).
     net = Network((12,), [
-        Linear(rng.integers(0, 3, (12, 12)), Neurons(1, b_w=3, b_v=8)),
-        Linear(rng.integers(-2, 4, (4, 12)), Neurons(rng.integers(1, 6, 4), b_w=3, b_v=8))])
+        Linear(rng.integers(1, 3, (12, 12)), Neurons(1, b_w=3, b_v=8)),
+        Linear(np.vstack([rng.integers(-2, 4, (2, 12)), np.ones((2, 12), int)]),
+               Neurons(np.concatenate([rng.integers(1, 6, 2), rng.integers(9, 13, 2)]),
+                       b_w=3, b_v=8))])
     for stationarity in ("ws", "os"):
         mapping = map_network(net, CORE.macro, stationarity, CORE.buffer_rows)
         events = [list(rng.choice(12, 6)) for _ in range(4)]
