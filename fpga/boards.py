@@ -239,13 +239,14 @@ def program_command(board_name: str, design: str, out_dir: Path) -> list[str]:
 
 
 def program(board_name: str, design: str, out_dir: Path, dry_run: bool = False) -> list[str]:
-    """Program the board (or, with dry_run, only return the command)."""
+    """Program the board (or, with dry_run, check the bitstream and only return the
+    command)."""
     command = program_command(board_name, design, out_dir)
-    if dry_run:
-        return command
     if not Path(command[-1]).exists():
         raise BoardError(f"no bitstream at {command[-1]}; run: cimforge fpga build --board "
                          f"{board_name} --design {design}")
+    if dry_run:
+        return command
     if shutil.which(command[0]) is None:
         raise BoardError(f"{command[0]} is not installed (it programs the {board_name}); "
                          f"install it, or use --dry-run to see the command")

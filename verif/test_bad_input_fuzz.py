@@ -42,7 +42,11 @@ def bad_commands(tmp) -> list[list[str]]:
              ["run", missing, "--input", "events.txt"],
              ["fpga", "build", "--board", "nosuchboard", "--design", "raca"],
              ["fpga", "build", "--board", "icebreaker", "--design", "nosuchdesign"],
-             ["fpga", "program", "--dry-run", str(tmp / "missing.bin")]]
+             ["fpga", "program", "--dry-run", str(tmp / "missing.bin")],
+             ["fpga", "program", "--board", "icebreaker", "-o", str(tmp), "--dry-run"],
+             ["gen", "raca", "--param", "max_inputs=1", "--param", "max_layers=1",
+              "--param", "tile_rows=1024"],
+             ["gen", "raca", "--param", "max_hidden=32", "--param", "tile_cols=128"]]
     for mesh in ["0x2", "2x", "axb", "2x2x2", "-1x1", "x"]:
         cases.append(["run", missing, "--input", "e.txt", "--mesh", mesh])
     for option, value in [("--sim", "modelsim"), ("--stationarity", "both")]:

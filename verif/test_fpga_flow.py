@@ -45,8 +45,13 @@ def test_ulx3s_lfsr_bitstream(tmp_path):
 
 def test_program_dry_run_and_errors(tmp_path, capsys):
     out = str(tmp_path)
-    assert cli.main(["fpga", "program", "--board", "ulx3s-85f", "--design", "aer", "-o", out,
-                     "--dry-run"]) == 0
+    dry_run = ["fpga", "program", "--board", "ulx3s-85f", "--design", "aer", "-o", out,
+               "--dry-run"]
+    assert cli.main(dry_run) == 2                       # nothing built yet
+    assert "no bitstream at" in capsys.readouterr().err
+    (tmp_path / "ulx3s-85f-aer").mkdir()
+    (tmp_path / "ulx3s-85f-aer" / "top.bit").write_bytes(b"\xff")
+    assert cli.main(dry_run) == 0
     assert capsys.readouterr().out.split() == [
         "openFPGALoader", "-b", "ulx3s", "-m", f"{out}/ulx3s-85f-aer/top.bit"]
     assert cli.main(["fpga", "program", "--board", "icebreaker", "-o", out]) == 2

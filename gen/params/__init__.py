@@ -3,7 +3,8 @@
 Each block's parameters are a frozen dataclass derived from `Params`. Every field carries its
 documentation and its allowed range in the field metadata (`param(...)`), so validation, the
 CLI's `list` and `--param k=v` parsing all come from one description. Cross-field rules go in
-`check()`. A bad value raises `ParamError` (a `ValueError`) naming the parameter, the value and
+`check()`; parameters whose default is derived from others (0 = "auto") are filled in by
+`resolve()` before it. A bad value raises `ParamError` (a `ValueError`) naming the parameter, the value and
 what is allowed.
 """
 
@@ -46,7 +47,14 @@ class Params:
             if choices is not None and value not in choices:
                 raise ParamError(f"{self.block}: parameter '{f.name}' = {value!r} is not one of "
                                  f"{', '.join(map(str, choices))}")
+        self.resolve()
         self.check()
+
+    def resolve(self):
+        """Fill in parameters left to be derived (set them with `self.derive(name, value)`)."""
+
+    def derive(self, name: str, value):
+        object.__setattr__(self, name, value)   # the dataclass is frozen once constructed
 
     def check(self):
         """Cross-field rules; raise `self.error(...)`."""

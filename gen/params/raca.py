@@ -17,6 +17,11 @@ OP_WIDTH = 4
 ADDR_BITS = 16
 REG_BITS = 32
 MAX_SHIFT = 31          # largest table shift of a layer
+AUTO_TILE = 128         # the largest tile side chosen when tile_rows/tile_cols are left at 0
+
+
+def _pow2_ceil(n: int) -> int:
+    return 1 << (n - 1).bit_length()
 
 
 class Op(IntEnum):
@@ -85,10 +90,11 @@ class RacaParams(Params):
                              lo=1, hi=65535)
     weight_width: int = param(8, "bits per signed weight", lo=2, hi=16)
     bias_width: int = param(16, "bits per signed bias", lo=2, hi=24)
-    tile_rows: int = param(128, "crossbar tile rows (inputs per tile); a power of two",
-                           lo=1, hi=1024)
-    tile_cols: int = param(128, "crossbar tile columns (neurons per tile, summed in parallel)",
-                           lo=1, hi=256)
+    tile_rows: int = param(0, "crossbar tile rows (inputs per tile); a power of two; 0: the "
+                              "largest fan-in rounded up to a power of two, at most 128",
+                           lo=0, hi=1024)
+    tile_cols: int = param(0, "crossbar tile columns (neurons per tile, summed in parallel); "
+                              "0: the widest layer, at most 128", lo=0, hi=256)
     scan_width: int = param(16, "activation bits examined per cycle when looking for the next "
                                 "active input; a power of two", lo=1, hi=32)
     noise_bits: int = param(8, "bits B of one uniform noise word", lo=4, hi=12)
@@ -105,6 +111,13 @@ class RacaParams(Params):
     external_noise: bool = param(False, "expose the noise stream (s_axis_noise) and the seed "
                                         "stream (m_axis_seed) instead of the built-in LFSR bank")
 
+    def resolve(self):
+        if self.tile_rows == 0:
+            self.derive("tile_rows", min(AUTO_TILE, max(self.scan_width,
+                                                         _pow2_ceil(self.max_fan_in))))
+        if self.tile_cols == 0:
+            self.derive("tile_cols", min(AUTO_TILE, self.max_width))
+
     def check(self):
         if self.tile_rows & (self.tile_rows - 1):
             raise self.error("tile_rows", "must be a power of two (a tile row index is the low "
@@ -114,6 +127,15 @@ class RacaParams(Params):
         if self.scan_width > self.tile_rows:
             raise self.error("scan_width", f"must not exceed tile_rows = {self.tile_rows} (a "
                                            f"scan chunk then lies in one tile)")
+        # Tiles larger than any layer can use are memory and adders that never do anything.
+        most_rows = max(self.scan_width, _pow2_ceil(self.max_fan_in))
+        if self.tile_rows > most_rows:
+            raise self.error("tile_rows", f"is taller than any layer can use: at most "
+                                          f"{most_rows} (the largest fan-in {self.max_fan_in} "
+                                          f"rounded up to a power of two, or scan_width)")
+        if self.tile_cols > self.max_width:
+            raise self.error("tile_cols", f"is wider than the widest layer ({self.max_width} "
+                                          f"neurons)")
         if self.max_layers > 1 and self.max_classes > self.max_hidden:
             raise self.error("max_classes", f"must not exceed max_hidden = {self.max_hidden}")
         if self.noise_bits > self.lfsr_length:
@@ -123,6 +145,16 @@ class RacaParams(Params):
                                            f"{self.acc_width}")
 
     # -- derived sizes -------------------------------------------------------------------
+
+    @property
+    def max_fan_in(self) -> int:
+        """The most inputs any layer can have."""
+        return max(self.max_inputs, self.max_hidden if self.max_layers > 1 else 0)
+
+    @property
+    def max_width(self) -> int:
+        """The most neurons any layer can have."""
+        return max(self.max_classes, self.max_hidden if self.max_layers > 1 else 0)
 
     @property
     def noise_words(self) -> int:

@@ -169,6 +169,23 @@ def test_bad_parameters():
         RacaParams(scan_width=12)
     with pytest.raises(ParamError, match="scan_width.*tile_rows"):
         RacaParams(scan_width=16, tile_rows=8)
+    # Joint limits: no tile larger than any layer can use.
+    with pytest.raises(ParamError, match="tile_rows.*at most 16 .*fan-in 1 "):
+        RacaParams(max_layers=1, max_inputs=1, tile_rows=1024)
+    with pytest.raises(ParamError, match="tile_rows.*at most 64 "):
+        RacaParams(max_inputs=40, max_hidden=64, tile_rows=128)
+    with pytest.raises(ParamError, match="tile_cols.*widest layer .32 neurons"):
+        RacaParams(max_inputs=64, max_hidden=32, tile_cols=64)
+
+
+def test_tiles_left_at_zero_fit_the_network():
+    assert (RacaParams().tile_rows, RacaParams().tile_cols) == (128, 128)
+    small = RacaParams(max_inputs=40, max_hidden=24, max_classes=6)
+    assert (small.tile_rows, small.tile_cols) == (64, 24)
+    tiny = RacaParams(max_layers=1, max_inputs=3, max_classes=2, scan_width=2)
+    assert (tiny.tile_rows, tiny.tile_cols) == (4, 2)
+    one = RacaParams(max_layers=1, max_inputs=1, max_classes=2)      # a scan chunk is 16 rows
+    assert (one.tile_rows, one.tile_cols) == (16, 2)
 
 
 @pytest.mark.parametrize("length", [8, 11, 16])
