@@ -361,6 +361,7 @@ BENCHMARKS = {
     "lfsr_bank_golden": bench_lfsr_golden,
     "cim_cycles": bench_cim_cycles,
     "cim_ops": bench_cim.bench_cim_ops,
+    "cim_golden": bench_cim.bench_cim_golden,
     "cim_fpga_ice40": bench_cim_fpga("ice40", FPGA_TARGETS),
     "cim_fpga_tinyodin": bench_cim_fpga("tinyodin", ("ecp5-25f",), seeds=(1, 2, 3)),
     "cim_fpga_flexspim": bench_cim_fpga("flexspim", ("ecp5-25f", "ecp5-85f")),
@@ -463,6 +464,8 @@ def render_markdown(results: dict) -> str:
         lines.append("")
     if "cim_ops" in entries:
         lines += bench_cim.render_ops(entries["cim_ops"])
+    if "cim_golden" in entries:
+        lines += bench_cim.render_golden(entries["cim_golden"])
     cim_fpga = [r for key in ("cim_fpga_ice40", "cim_fpga_tinyodin", "cim_fpga_flexspim")
                 for r in entries.get(key, [])]
     if cim_fpga:

@@ -145,3 +145,70 @@ def render_ops(rows: list[dict]) -> list[str]:
                      + " | ".join("" if f is None else f"{f:g}" for f in fire)
                      + f" | {'met' if met else 'not met'} | {before} |")
     return lines + [""]
+
+
+GOLDEN_SHAPES = [(8, 16, False), (8, 16, True), (4, 12, False), (1, 8, False)]
+
+
+def bench_cim_golden(work, quick: bool) -> list[dict]:
+    """The macro's golden model on one core: ACC events per second and SOP/s on the `flexspim`
+    preset, events as a core issues them (random weight rows into 4 membrane groups), through
+    `run` (batched ACCs) and through `execute` command by command (the slice-by-slice walk,
+    the model before the batch path). Best of three runs."""
+    import random
+    import time
+
+    from .golden.cim import CimMacroModel
+    params = get("cim_macro").configure("flexspim")
+    rows = []
+    for b_w, b_v, saturate in GOLDEN_SHAPES:
+        lane = max(b_w, -(-b_v // params.max_slices))
+        config = LayerConfig(modes_for([lane] * (params.cols // lane), params.cols), b_w, b_v,
+                             saturate=saturate)
+        rng = random.Random(1)
+        setup = [encode(params, *c) for c in config.commands(params)]
+        setup += [encode(params, Op.LOAD, r, 0, rng.getrandbits(params.cols))
+                  for r in range(params.rows)]
+        n = config.n
+        weights = min(64, params.rows // n - 4)
+        events = [encode(params, Op.ACC, rng.randrange(weights) * n,
+                         weights * n + rng.randrange(4) * n) for _ in range(40_000)]
+        row = {"preset": "flexspim", "b_w": b_w, "b_v": b_v, "saturate": saturate,
+               "lanes": len(config.lanes)}
+        for way, count in (("run", 4_000 if quick else 40_000), ("execute", 300)):
+            best = float("inf")
+            for _ in range(1 if quick else 3):
+                model = CimMacroModel(params)
+                model.run(setup)
+                start = time.perf_counter()
+                if way == "run":
+                    model.run(events[:count])
+                else:
+                    for word in events[:count]:
+                        model.execute(word)
+                best = min(best, time.perf_counter() - start)
+            row[f"{way}_events_per_s"] = round(count / best)
+            row[f"{way}_msop_per_s"] = round(count * row["lanes"] / best / 1e6, 2)
+        print(f"  golden cim {b_w}b/{b_v}b {'saturate' if saturate else 'wrap'}: "
+              f"{row['run_msop_per_s']} M SOP/s batched, {row['execute_msop_per_s']} one by one")
+        rows.append(row)
+    return rows
+
+
+def render_golden(rows: list[dict]) -> list[str]:
+    lines = ["## CIM macro: golden model speed (one core)", "",
+             "The `flexspim` preset (512 x 256); ACC events into 4 membrane groups from up to 64 "
+             "random weight operands, as a core issues them; best of three. `run`: the model's "
+             "batch path (wrap-mode ACCs summed as integers per lane, saturate-mode ACCs one "
+             "after another across lanes; `cimforge.golden.cim_batch`, equal to the walk in "
+             "every test); `execute`: one command at a time, slice by slice and column by "
+             "column (the model before the batch path). Target: >= 10 M SOP/s.", "",
+             "| B_W | B_V | overflow | lanes | run: events/s | run: M SOP/s | "
+             "execute: events/s | execute: M SOP/s | speed-up |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['b_w']} | {r['b_v']} | {'saturate' if r['saturate'] else 'wrap'} "
+                     f"| {r['lanes']} | {r['run_events_per_s']} | {r['run_msop_per_s']} | "
+                     f"{r['execute_events_per_s']} | {r['execute_msop_per_s']} | "
+                     f"{r['run_events_per_s'] / r['execute_events_per_s']:.0f}x |")
+    return lines + [""]

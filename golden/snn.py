@@ -55,16 +55,24 @@ class CoreModel:
         self.macro = CimMacroModel(params)
         self.buffer = dict(mapping.buffer_image)
         self.commands: list[int] = []
+        self._pending: list[int] = []
         self.counters = Tally()
         for row, bits in sorted(mapping.macro_image.items()):
             self._issue(Op.LOAD, row, 0, bits)
         self._issue(Op.CLEAR)
+        self._sync()
         self.commands.clear()                   # what the timesteps issue starts here
 
     def _issue(self, op, a=0, b=0, data=0):
         word = encode(self.p, op, a, b, data)
         self.commands.append(word)
-        self.macro.execute(word)
+        self._pending.append(word)
+
+    def _sync(self):
+        """Execute the commands issued so far (in runs: the macro model batches ACCs); before
+        anything reads the macro's outputs or array."""
+        self.macro.run(self._pending)
+        self._pending.clear()
 
     # -- one layer -------------------------------------------------------------------------
     def _targets(self, plan: LayerPlan, layer, shape_in, address: int):
@@ -132,11 +140,13 @@ class CoreModel:
                     else:
                         self._issue(Op.ACC, plan.weight_rows + operand * plan.s_w, v_row(g))
             for g in chunk:
+                self._sync()
                 before = len(self.macro.spikes)
                 self._issue(Op.FIRE, v_row(g), th_row(g))
                 # A fence: the macro answers a COUNTER only once every spike before it is
                 # out, so its read-data word ends this FIRE's spikes for the controller.
                 self._issue(Op.COUNTER, Counter.SPIKES)
+                self._sync()
                 self.macro.rdata.pop()
                 for column in self.macro.spikes[before:]:
                     channel = (g % plan.channel_groups) * plan.lanes + column // plan.lane_width
@@ -146,6 +156,7 @@ class CoreModel:
                 for g in chunk:
                     for s in range(plan.s_v):
                         self._issue(Op.STORE, v_row(g) + s)
+                        self._sync()
                         self.buffer[plan.buffer_membranes + g * plan.s_v + s] = \
                             self.macro.rdata.pop()
                 self.counters[CoreCounter.BUFFER_WRITES] += plan.s_v * len(chunk)
@@ -175,9 +186,11 @@ class CoreModel:
                 continue
             addresses = self._layer(*plans[index], self._queued(index, addresses))
             fired_by_layer.append(addresses)
+        self._sync()
         return fired_by_layer
 
     def membranes(self) -> list[np.ndarray]:
+        self._sync()
         out = []
         for plan, config in zip(self.mapping.plans, self.mapping.configs):
             n = self.network.layers[plan.layer].neurons
