@@ -281,6 +281,15 @@ def bench_aer_fpga(work: Path, quick: bool) -> list[dict]:
 
 
 AER_PATTERNS = ("uniform", "transpose", "hotspot")
+AER_DEPTH = get("aer_mesh").configure("4x4").fifo_depth
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+
+
+def aer_before() -> dict:
+    """The AER measurements before the routers had a queue per input and output pair."""
+    path = BENCH_DIR / "aer_before.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
 AER_LOADS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 
@@ -599,21 +608,36 @@ def render_markdown(results: dict) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for r in entries["aer_fpga"]:
             lines.append(f"| {r['block']}/{r['preset']} | {fpga_cells(r)} |")
+        lines += ["", f"Before (routers with {aer_before().get('router', '')}):", "",
+                  "| design | target | LUT4 | FF | BRAM | Fmax (MHz) | constraint (MHz) | met |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in aer_before().get("aer_fpga", []):
+            lines.append(f"| {r['block']}/{r['preset']} | {fpga_cells(r)} |")
         lines.append("")
     if "aer_load" in entries:
+        before = aer_before()
+        old = {}                        # by pattern and load step (the same offered loads)
+        for r in before.get("aer_load", []):
+            old.setdefault(r["pattern"], []).append(r)
+        step = {pattern: iter(rows) for pattern, rows in old.items()}
         lines += ["## AER 4x4 mesh: throughput and latency vs offered load (RTL, Verilator)", "",
                   "Bernoulli unicast sources on every core; offered and throughput in flits per "
                   "core per cycle (throughput = flits ejected during the measurement window); "
                   "latency in cycles from a flit's creation to its ejection, source queueing "
-                  "included (zero-load: 2 per router + 1). Uniform: any other core. Transpose: "
+                  "included (zero-load: 2 per router + 1). Uniform: any other core (the XY "
+                  "channel-load bound is 15/16 = 0.9375). Transpose: "
                   "(x, y) -> (y, x); the four diagonal cores send nothing, so offered load is "
                   "at most 0.75. Hotspot: a quarter of the flits go to core (2, 2), the rest "
-                  "uniform. Plot: `bench/aer_load.png`.", "",
-                  "| pattern | offered | throughput | mean latency | p99 latency |",
-                  "|---|---|---|---|---|"]
+                  "uniform. Routers with a queue per input and output pair, "
+                  f"{AER_DEPTH} flits each (the design); before: {before.get('router', '')}, "
+                  "the same measurement. Plot: `bench/aer_load.png` (before dashed).", "",
+                  "| pattern | offered | throughput | mean latency | p99 latency | "
+                  "before: throughput, mean latency |", "|---|---|---|---|---|---|"]
         for r in entries["aer_load"]:
+            was = next(step.get(r["pattern"], iter(())), None)
+            was = f"{was['throughput']:.3f}, {was['latency_mean']:.1f}" if was else ""
             lines.append(f"| {r['pattern']} | {r['offered']:.3f} | {r['throughput']:.3f} | "
-                         f"{r['latency_mean']:.1f} | {r['latency_p99']} |")
+                         f"{r['latency_mean']:.1f} | {r['latency_p99']} | {was} |")
         lines.append("")
     if "aer_multicast" in entries:
         lines += ["## AER multicast: copies at injection vs a routing tree (4x4 mesh)", "",
@@ -651,11 +675,17 @@ def plot(results: dict, out: Path) -> None:
     load = results["entries"].get("aer_load")
     if load:
         fig, (ax_t, ax_l) = plt.subplots(1, 2, figsize=(9, 3.5))
-        for pattern in AER_PATTERNS:
-            rows = [r for r in load if r["pattern"] == pattern]
-            offered = [r["offered"] for r in rows]
-            ax_t.plot(offered, [r["throughput"] for r in rows], "o-", label=pattern)
-            ax_l.plot(offered, [r["latency_mean"] for r in rows], "o-", label=pattern)
+        before = aer_before().get("aer_load", [])
+        for k, pattern in enumerate(AER_PATTERNS):
+            for rows, style, label in (
+                    ([r for r in load if r["pattern"] == pattern], "o-", pattern),
+                    ([r for r in before if r["pattern"] == pattern], "x--", f"{pattern}, before")):
+                offered = [r["offered"] for r in rows]
+                color = f"C{k}"
+                ax_t.plot(offered, [r["throughput"] for r in rows], style, color=color,
+                          label=label)
+                ax_l.plot(offered, [r["latency_mean"] for r in rows], style, color=color,
+                          label=label)
         ax_t.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
         ax_t.set_xlabel("offered load (flits/core/cycle)")
         ax_t.set_ylabel("throughput (flits/core/cycle)")

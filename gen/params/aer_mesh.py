@@ -35,7 +35,8 @@ class AerMeshParams(Params):
                       lo=1, hi=16)
     addr_width: int = param(10, "bits of a packet's neuron/axon address", lo=1, hi=24)
     tag_width: int = param(4, "bits of a packet's tag (timestep / layer)", lo=1, hi=16)
-    fifo_depth: int = param(4, "flits per router input FIFO", lo=2, hi=256)
+    fifo_depth: int = param(8, "flits per router queue (a router keeps one queue for each "
+                               "input and output pair XY routing allows)", lo=2, hi=256)
     table_neurons: int = param(256, "source neurons per core in the multicast table "
                                     "(head entries)", lo=1, hi=1 << 16)
     table_entries: int = param(256, "destination entries per core in the multicast table",

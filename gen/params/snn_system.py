@@ -73,7 +73,8 @@ class SnnSystemParams(Params):
     cols: int = param(2, "mesh columns", lo=1, hi=16)
     core: str = param("small", "the cores' preset (snn_core)", choices=tuple(CORE_PRESETS))
     max_fanout: int = param(4, "most destinations of one core's spikes", lo=1, hi=64)
-    fifo_depth: int = param(4, "flits per router input FIFO", lo=2, hi=256)
+    fifo_depth: int = param(4, "flits per router queue (one per input and output pair XY "
+                               "routing allows)", lo=2, hi=256)
     timestep_bits: int = param(3, "bits of the timestep a flit carries", lo=1, hi=15)
 
     @property

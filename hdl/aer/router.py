@@ -1,9 +1,12 @@
-"""One address-event router of a mesh: XY routing, input FIFOs, round-robin output arbiters.
+"""One address-event router of a mesh: XY routing, virtual output queues, round-robin output
+arbiters.
 
-A flit moves through a router in two cycles: the cycle after it is written into an input FIFO
-it is at the FIFO's head (first-word fall-through), is routed and arbitrated, and is loaded into
-the output register, which drives the link to the next router. FIFO `w_rdy` comes from the
-FIFO's registered level, so `ready` never travels combinationally from one router to the next.
+A flit moves through a router in two cycles: it is routed as it arrives and written into the
+queue of its input and output (a virtual output queue); the next cycle it is at the queue's
+head (first-word fall-through), is arbitrated, and is loaded into the output register, which
+drives the link to the next router. An input takes a flit while every one of its queues has
+room; `w_rdy` comes from each queue's registered level, so `ready` never travels
+combinationally from one router to the next.
 """
 
 from amaranth.hdl import Cat, Module, Signal
@@ -80,45 +83,44 @@ class AerRouter(wiring.Component):
         p = self.p
         layout = struct_layout(p.flit_format)
 
-        fifos, routes = {}, {}
+        # One queue per (input, output) pair XY routing allows: a flit is routed as it
+        # arrives and waits in the queue of its output, so a flit for a busy output never
+        # holds up one behind it for another output (no head-of-line blocking).
+        queues = {}
         for port in self.ports:
             name = PORTS[port]
-            fifo = fifos[port] = SyncFIFO(width=layout.size, depth=p.fifo_depth)
-            m.submodules[f"{name}_fifo"] = fifo
             link = getattr(self, f"{name}_in")
-            m.d.comb += [fifo.w_data.eq(link.payload), fifo.w_en.eq(link.valid),
-                         link.ready.eq(fifo.w_rdy)]
-            routes[port] = self.route(m, layout(fifo.r_data), name)
-
-        # Which (input, output) pairs exist, and which inputs hold a flit nobody may take.
-        inputs_of = {out: [i for i in self.ports if out in ALLOWED[i]] for out in self.ports}
-        for port in self.ports:
-            reachable = [out for out in self.ports if port in inputs_of[out]]
-            stray = Signal(name=f"{PORTS[port]}_stray")
-            m.d.comb += stray.eq(fifos[port].r_rdy &
-                                 ~Cat(*(routes[port] == out for out in reachable)).any())
-            with m.If(stray):
-                m.d.comb += fifos[port].r_en.eq(1)
+            route = self.route(m, layout(link.payload), name)
+            outputs = [out for out in self.ports if out in ALLOWED[port]]
+            for out in outputs:
+                queue = queues[port, out] = SyncFIFO(width=layout.size, depth=p.fifo_depth)
+                m.submodules[f"{name}_to_{PORTS[out]}"] = queue
+                m.d.comb += [queue.w_data.eq(link.payload),
+                             queue.w_en.eq(link.valid & link.ready & (route == out))]
+            # Ready from the queues' registered levels only, never from the flit: ready does
+            # not travel combinationally between routers. A flit routed to no queue (not an
+            # XY move from this port) is taken and discarded.
+            m.d.comb += link.ready.eq(Cat(*(queues[port, out].w_rdy for out in outputs)).all())
 
         busy = []
         for out in self.ports:
             name = PORTS[out]
             link = getattr(self, f"{name}_out")
-            candidates = inputs_of[out]
+            candidates = [queues[i, out] for i in self.ports if (i, out) in queues]
             arbiter = m.submodules[f"{name}_arbiter"] = RoundRobin(len(candidates))
-            for k, i in enumerate(candidates):
-                m.d.comb += arbiter.requests[k].eq(fifos[i].r_rdy & (routes[i] == out))
+            for k, queue in enumerate(candidates):
+                m.d.comb += arbiter.requests[k].eq(queue.r_rdy)
             can_load = Signal(name=f"{name}_can_load")
             m.d.comb += [can_load.eq(~link.valid | link.ready), arbiter.advance.eq(can_load)]
             with m.If(can_load):
                 m.d.sync += link.valid.eq(arbiter.valid)
-                for k, i in enumerate(candidates):
+                for k, queue in enumerate(candidates):
                     with m.If(arbiter.grant[k]):
-                        m.d.sync += link.payload.eq(fifos[i].r_data)
-                        m.d.comb += fifos[i].r_en.eq(1)
+                        m.d.sync += link.payload.eq(queue.r_data)
+                        m.d.comb += queue.r_en.eq(1)
             m.d.comb += [self.forwarded[out].eq(link.valid & link.ready),
                          self.blocked[out].eq(link.valid & ~link.ready)]
             busy.append(link.valid)
-        busy += [fifos[port].r_rdy for port in self.ports]
+        busy += [queue.r_rdy for queue in queues.values()]
         m.d.comb += self.idle.eq(~Cat(*busy).any())
         return m

@@ -1,7 +1,7 @@
 """Bounded formal checks of one AER router with SymbiYosys (yowasp-sby) and Yices.
 
 The properties live in `formal/aer_router_props.sv` (read its header). The router is the centre
-of a 3x3 mesh (all five ports) with 2-deep FIFOs and 6-bit flits, the smallest configuration
+of a 3x3 mesh (all five ports) with 2-flit queues and 6-bit flits, the smallest configuration
 that still has every port and every turn.
 
 `python -m cimforge.verif.aer.formal [--quick]` runs both tasks and writes bench/FORMAL.md.
@@ -105,8 +105,9 @@ def main(argv=None) -> int:
             check("progress", progress, Path("build/formal")),
             check("progress", progress, Path("build/formal"), wait=WAIT - 1)]
     lines = ["# Router formal checks (SymbiYosys, bounded model checking, Yices)", "",
-             f"Router: centre of a 3x3 mesh, {ROUTER.fifo_depth}-deep FIFOs, "
-             f"{ROUTER.flit_width}-bit flits. Properties: `verif/aer/formal/aer_router_props.sv`.",
+             f"Router: centre of a 3x3 mesh, {ROUTER.fifo_depth}-flit queues per input and "
+             f"output, {ROUTER.flit_width}-bit flits. Properties: "
+             "`verif/aer/formal/aer_router_props.sv`.",
              "", "| task | depth (cycles) | WAIT | result | seconds |", "|---|---|---|---|---|"]
     for r in runs:
         outcome = r["status"] if r["step"] is None else f"{r['status']} at step {r['step']}"
