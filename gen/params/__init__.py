@@ -4,8 +4,8 @@ Each block's parameters are a frozen dataclass derived from `Params`. Every fiel
 documentation and its allowed range in the field metadata (`param(...)`), so validation, the
 CLI's `list` and `--param k=v` parsing all come from one description. Cross-field rules go in
 `check()`; parameters whose default is derived from others (0 = "auto") are filled in by
-`resolve()` before it. A bad value raises `ParamError` (a `ValueError`) naming the parameter, the value and
-what is allowed.
+`resolve()` before it. A bad value raises `ParamError` (a `ValueError`) naming the parameter,
+the value and what is allowed.
 """
 
 import dataclasses
