@@ -173,10 +173,13 @@ class AerRouterParams(AerMeshParams):
 PRESETS = {
     "2x2": AerMeshParams(rows=2, cols=2),
     "4x4": AerMeshParams(rows=4, cols=4),
+    # The iCE40 has no distributed RAM: its router queues are flip-flops, so 2 flits each.
+    "2x2-ice40": AerMeshParams(rows=2, cols=2, fifo_depth=2),
     # Two cores with 64-entry tables: fits an iCEBreaker with the UART bridge.
-    "2x1": AerMeshParams(rows=1, cols=2, table_neurons=64, table_entries=64),
+    "2x1": AerMeshParams(rows=1, cols=2, table_neurons=64, table_entries=64, fifo_depth=2),
 }
 
 ROUTER_PRESETS = {
     "inner": AerRouterParams(),
+    "inner-ice40": AerRouterParams(fifo_depth=2),
 }
