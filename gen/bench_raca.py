@@ -65,13 +65,15 @@ def bench_rtl_mnist(work: Path, quick: bool) -> list[dict]:
 def bench_cycles(work: Path, quick: bool) -> list[dict]:
     """Cycles per inference from the cycle model (equal to the RTL's CYCLES register: every
     RTL test checks it) on the first 50 test images, vs T, for the shipped networks with
-    tile_cols = 128, 32 and 8 neurons summed per cycle."""
+    tile_cols = 128, 32 and 8 neurons summed per cycle (at most the widest layer: columns
+    beyond it would sum nothing)."""
 
     rows = []
     for name, preset in (("digits", "digits"), ("mnist", "mnist")):
         data, net = load_dataset(name), load_network(name)
-        for tile_cols in (128, 32, 8):
-            params = replace(get("raca").configure(preset), tile_cols=tile_cols)
+        base = get("raca").configure(preset)
+        for tile_cols in dict.fromkeys(min(c, base.max_width) for c in (128, 32, 8)):
+            params = replace(base, tile_cols=tile_cols)
             model = RacaModel(params)
             for t in ACCURACY_T:
                 counts = [cycles(params, net, x, model.infer(net, x, t,
