@@ -4,7 +4,9 @@ what the output words mean. The same programs drive the RTL in simulation and a 
 
 from dataclasses import dataclass
 
+from .golden.aer import counter_index
 from .mapper import event_words
+from .params.aer_mesh import PORTS
 from .params.snn import HostOp
 from .params.snn_system import (
     LinkCounter,
@@ -90,6 +92,20 @@ def read_program(system: SnnSystemParams, smap: SystemMapping) -> list[int]:
                   for w in core_read_program(system.core_params, part.mapping)]
         words += [_link(system, part.core, c, read=True) for c in LinkCounter]
     return words
+
+
+def mesh_read_program(system: SnnSystemParams) -> list[int]:
+    """Read and clear every router's `forwarded_<port>` counters (`mesh_ports` order); the
+    answers are STAT words, in this order."""
+    mesh = system.mesh
+    return [word(system, Target.MESH, 0, mesh.ctl_format.pack(
+        index=counter_index(mesh, router, f"forwarded_{port}"), clear=1))
+        for router, port in mesh_ports(system)]
+
+
+def mesh_ports(system: SnnSystemParams) -> list[tuple[int, str]]:
+    """(router, port name) of the counters `mesh_read_program` reads."""
+    return [(router, port) for router in range(system.mesh.cores) for port in PORTS]
 
 
 def parse_readouts(smap: SystemMapping, outs: list[Out]) -> dict:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..params.aer_mesh import PORTS
 from ..params.snn_system import LinkCounter, SnnSystemParams, SystemMapping
+from .aer import xy_path
 from .snn import CoreModel
 
 
@@ -27,11 +29,14 @@ from .snn import CoreModel
 class SystemResult:
     """`spikes[t]`: the output layer's spikes at timestep t (flat, sorted); `membranes[i]`:
     weighted layer i's final membranes (flat, whole layer); `cores[c]`: core c's `CoreResult`
-    counters and macro counters as `CoreModel` keeps them; `links[c]`: its `LinkCounter`s."""
+    counters and macro counters as `CoreModel` keeps them; `links[c]`: its `LinkCounter`s;
+    `mesh[(router, port)]`: flits that left router `router` through `port` (a name of
+    `aer_mesh.PORTS`; local: ejected), the mesh's `forwarded_<port>` counters."""
     spikes: list
     membranes: list
     cores: dict
     links: dict
+    mesh: dict
 
 
 class SystemModel:
@@ -42,6 +47,7 @@ class SystemModel:
                                             core.queue_depth)
                        for part in mapping.parts}
         self.links = {part.core: Tally() for part in mapping.parts}
+        self.mesh = Tally()
 
     def timestep(self, events: list[int]) -> list[int]:
         """Runs one timestep on input `events` (flat input addresses); returns what the host
@@ -61,6 +67,8 @@ class SystemModel:
                     self.links[core][LinkCounter.SENT] += (len(sent) + 1) * len(part.dests)
                     for dest in part.dests:
                         inbox[dest] += sent
+                        for router, port in xy_path(self.system.mesh, core, dest):
+                            self.mesh[router, PORTS[port]] += len(sent) + 1   # and the marker
                 else:
                     to_host += sent
         return sorted(to_host)
@@ -77,4 +85,5 @@ class SystemModel:
     def run(self, events: list) -> SystemResult:
         spikes = [self.timestep(step) for step in events]
         return SystemResult(spikes, self.membranes(),
-                            {c: m.counters for c, m in self.models.items()}, self.links)
+                            {c: m.counters for c, m in self.models.items()}, self.links,
+                            self.mesh)

@@ -15,6 +15,8 @@ from cimforge.params.snn_system import LinkCounter, SystemOut
 from cimforge.system_host import (
     ends_per_step,
     load_program,
+    mesh_ports,
+    mesh_read_program,
     parse_out,
     parse_readouts,
     read_program,
@@ -46,8 +48,8 @@ async def random_networks(dut):
     random plans and stationarities (every fourth one with chunked membranes), random input
     events, random gaps and backpressure: what
     the host receives each timestep equals the golden model's and the reference's output
-    spikes; then every core's deterministic counters and final membrane rows, and every link's
-    counts, equal the model's."""
+    spikes; then every core's deterministic counters and final membrane rows, every link's
+    counts and every router's forwarded counters (the flits' hops) equal the model's."""
     system, args, rng = await testbench.start(dut, sources=["s_axis_host"], sinks=["m_axis_out"])
     np_rng = np.random.default_rng(rng.getrandbits(32))
     host = StreamSource(dut.clk, bus(dut, "s_axis_host"), rng=rng, idle=args.get("gap", 0.3))
@@ -98,6 +100,19 @@ async def random_networks(dut):
                           f"{what}core {part.core}: ")
             assert links == [model.links[part.core][c] for c in LinkCounter], \
                 f"{what}core {part.core}: link counters {links}, model {model.links[part.core]}"
+        # Every router's forwarded counters (read and cleared): the flits' XY paths.
+        reads = mesh_read_program(system)
+        start = len(out.received)
+        for word in reads:
+            host.send(word)
+        await collect(dut, out, start, lambda got: len(got) == len(reads), f"{what}mesh")
+        got = [parse_out(system, w) for _, w in out.received[start:]]
+        assert all(o.kind == SystemOut.STAT for o in got), f"{what}{got}"
+        width = 1 << system.mesh.counter_width
+        forwarded = {key: o.data for key, o in zip(mesh_ports(system), got)}
+        assert forwarded == {key: want.mesh[key] % width for key in mesh_ports(system)}, \
+            f"{what}mesh forwarded counters {forwarded}, model {dict(want.mesh)}"
+        assert sum(forwarded.values()) > 0 or not any(p.dests for p in smap.parts), what
         done += 1
         if done == args.get("networks", 3):
             break

@@ -53,3 +53,39 @@ def test_output_stationary_streams_weights_weight_stationary_does_not():
     os_ = core_energy(*run_counters(net, "os", events), cols=256)
     assert ws["macro"] == os_["macro"]
     assert os_["buffer"] > ws["buffer"] and os_["macro_moves"] > ws["macro_moves"] == 0
+
+
+
+def test_a_system_pays_for_each_link_a_flit_crosses():
+    """A 32-16-10 network on the 2 x 2 mesh: layer 0 on core 0 (corner (0, 0)), layer 1 split
+    over cores 1, 2 and 3. Each spike and end marker core 0 sends goes to all three: one link
+    to (1, 0), one to (0, 1), two to (1, 1), so four link traversals per flit sent to each
+    destination; the mesh costs that times the flit's bits times `hop_bit`, the cores their
+    own counters' worth."""
+    from cimforge.blocks import get
+    from cimforge.golden.energy import system_energy
+    from cimforge.golden.snn_system import SystemModel
+    from cimforge.params.snn_system import LinkCounter
+    from cimforge.system_mapper import map_system
+
+    rng = np.random.default_rng(5)
+    net = Network((32,), [Linear(rng.integers(-3, 4, (16, 32)), Neurons(6, 4, 12)),
+                          Linear(rng.integers(-3, 4, (10, 16)), Neurons(6, 4, 12))])
+    events = [sorted(rng.choice(32, 12, replace=False).tolist()) for _ in range(3)]
+    system = get("snn_system").configure("ecp5")
+    smap = map_system(net, system, "hs-min", [(1, 1), (1, 3)])
+    assert [p.core for p in smap.parts] == [0, 1, 2, 3] and smap.parts[0].dests == (1, 2, 3)
+    model = SystemModel(system, smap)
+    model.run(events)
+    per_dest = model.links[0][LinkCounter.SENT] // 3           # spikes + markers
+    assert per_dest > 3                                         # spikes, not only markers
+    # XY routing, x first: (1, 1) is reached through (1, 0).
+    assert model.mesh[0, "east"] == 2 * per_dest
+    assert model.mesh[0, "north"] == model.mesh[1, "north"] == per_dest
+    assert sum(n for (_, port), n in model.mesh.items() if port != "local") == 4 * per_dest
+    energy = system_energy(model, EnergyParams(hop_bit=0.5))
+    assert energy["mesh"] == 4 * per_dest * system.mesh.flit_width * 0.5
+    cores = [core_energy(m.macro.counters, m.counters, system.core_params.macro.cols)
+             for m in model.models.values()]
+    assert energy["macro"] == pytest.approx(sum(c["macro"] for c in cores))
+    assert energy["total"] == pytest.approx(sum(c["total"] for c in cores) + energy["mesh"])
