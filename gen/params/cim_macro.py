@@ -174,7 +174,10 @@ PRESETS = {
     # 4 bits per row, 4 neuron groups: 4 x 256 weight rows + 4 x 3 membrane rows + threshold
     # rows. Lanes up to 4 columns, tinyODIN's weight width (8-bit weights take two slices, at
     # the same SOP/cycle), so the column logic fits an ECP5-25F.
-    # The read-data queue stays at 4 (a STORE per 1.25 cycles): at 5, beside the fire queue,
-    # the macro took 24 629 of the 25F's 24 288 logic cells.
-    "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4, rdata_depth=4),
+    # No fire queue (a FIRE waits for the spikes of the one before: n + 6 cycles) and a
+    # read-data queue of 4 (a STORE per 1.25 cycles): with fire queues of 2 and 1 the macro
+    # took 24 634 and 24 381 of the 25F's 24 288 logic cells (read-data queue of 3: 24 712);
+    # without, 24 099.
+    "tinyodin": CimMacroParams(rows=1040, cols=256, max_slices=4, max_lane=4, rdata_depth=4,
+                               fire_queue=0),
 }
