@@ -636,10 +636,11 @@ def render_markdown(results: dict) -> str:
             cells = fpga_cells(r) if r.get("fits", True) else \
                 f"{r['target']} | {unfit_outcome(r)} | | | | |"
             lines.append(f"| {r['block']}/{r['preset']} | {cells} |")
-        lines += ["", f"Before (routers with {aer_before().get('router', '')}):", "",
+        before = aer_before()
+        lines += ["", f"Before (routers with {before.get('router', '')}):", "",
                   "| design | target | LUT4 | FF | BRAM | Fmax (MHz) | constraint (MHz) | met |",
                   "|---|---|---|---|---|---|---|---|"]
-        for r in aer_before().get("aer_fpga", []):
+        for r in before.get("aer_fpga", []):
             lines.append(f"| {r['block']}/{r['preset']} | {fpga_cells(r)} |")
         lines.append("")
     if "aer_load" in entries:
